@@ -1,0 +1,177 @@
+//! Settings: one serde tree, layered defaults < config file < `LABBRIDGE_*` environment < flags.
+//!
+//! The command line collects flags into [`Overrides`] (only what was given), so a flag always
+//! wins and an unset flag never hides a value from the file or the environment.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use labbridge_domain::{County, Divisions};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The settings of one labbridge process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Where runtime state lives: `labbridge.db`, `index/`.
+    pub data_dir: PathBuf,
+    /// The registry's URL; SQLite in the data directory when unset.
+    pub database_url: Option<String>,
+    /// The county this deployment serves (a name or the 6-digit code).
+    pub county: Option<String>,
+    /// The address `serve` listens on.
+    pub addr: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            county: None,
+            addr: "127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--county`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub county: Option<String>,
+    /// `--addr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+const ENV_KEYS: [&str; 4] = ["data_dir", "database_url", "county", "addr"];
+
+impl Settings {
+    /// Layers defaults, the config file (if any), the environment and the flags.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.exists() {
+                return Err(Error::Config(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("LABBRIDGE_").only(&ENV_KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|error| Error::Config(error.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+        {
+            return Err(Error::Config(format!(
+                "database URL '{url}' must start with sqlite:, postgres:// or postgresql://"
+            )));
+        }
+        self.county()?;
+        Ok(())
+    }
+
+    /// Returns the registry URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => labbridge_store::sqlite_url_for(&self.data_dir.join("labbridge.db")),
+        }
+    }
+
+    /// Returns the configured county, resolved against the division list.
+    pub fn county(&self) -> Result<Option<&'static County>> {
+        match &self.county {
+            None => Ok(None),
+            Some(name) if name.trim().is_empty() => Ok(None),
+            Some(name) => Divisions::embedded()
+                .county(name)
+                .map(Some)
+                .map_err(|error| Error::Config(format!("county: {error}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_file_env_and_flags_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "labbridge.toml",
+                "addr = \"0.0.0.0:1\"\ncounty = \"临朐县\"\ndata_dir = \"from-file\"",
+            )?;
+            jail.set_env("LABBRIDGE_DATA_DIR", "from-env");
+            let flags = Overrides {
+                county: Some("370724".into()),
+                ..Overrides::default()
+            };
+            let settings =
+                Settings::load(Some(Path::new("labbridge.toml")), &flags).expect("valid");
+            assert_eq!(settings.addr, "0.0.0.0:1", "file beats default");
+            assert_eq!(
+                settings.data_dir,
+                PathBuf::from("from-env"),
+                "env beats file"
+            );
+            assert_eq!(
+                settings.county.as_deref(),
+                Some("370724"),
+                "flag beats file"
+            );
+            assert_eq!(
+                settings
+                    .county()
+                    .expect("county")
+                    .map(|county| county.name.as_str()),
+                Some("临朐县")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rejects_unknown_counties_and_odd_urls() {
+        figment::Jail::expect_with(|_jail| {
+            let bad_county = Overrides {
+                county: Some("不存在县".into()),
+                ..Overrides::default()
+            };
+            assert!(matches!(
+                Settings::load(None, &bad_county),
+                Err(Error::Config(_))
+            ));
+            let bad_url = Overrides {
+                database_url: Some("mysql://x".into()),
+                ..Overrides::default()
+            };
+            assert!(matches!(
+                Settings::load(None, &bad_url),
+                Err(Error::Config(_))
+            ));
+            Ok(())
+        });
+    }
+}

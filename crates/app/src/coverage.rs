@@ -1,0 +1,167 @@
+//! The two-coverage report: total, by town and by industry chain, for one roster year.
+//!
+//! The rule itself is `labbridge_domain::coverage`; this module only gathers the roster from
+//! the registry, applies the rule to each enterprise and adds the results up.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use labbridge_domain::coverage::{self, Assessment, Facts, Period, Tally};
+use labbridge_domain::model::IndustryChain;
+use labbridge_store::RosterEntry;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{App, Result};
+
+/// One row of a breakdown (a town or an industry chain).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GroupRow {
+    /// The town's name (by-town rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
+    /// The town's 9-digit division code (by-town rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town_code: Option<String>,
+    /// The industry chain's Chinese label (by-industry rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    /// The industry chain's English code (by-industry rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry_code: Option<String>,
+    /// Enterprises on the roster.
+    pub total: u32,
+    /// Enterprises with both coverages.
+    pub covered: u32,
+    /// Enterprises with A (产学研合作).
+    pub cooperation: u32,
+    /// Enterprises with B (研发机构 + 研发人员).
+    pub institution_and_staff: u32,
+    /// covered / total.
+    pub rate: f64,
+}
+
+/// The report of one year (DESIGN.md's `/api/v1/coverage` shape, plus `reference_date`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CoverageReport {
+    /// The roster year.
+    pub year: i32,
+    /// The day the rule was evaluated at: min(today, 31 Dec of the year).
+    #[schema(value_type = String, format = Date)]
+    pub reference_date: NaiveDate,
+    /// Enterprises on the roster.
+    pub total: u32,
+    /// Enterprises with both coverages.
+    pub covered: u32,
+    /// covered / total.
+    pub rate: f64,
+    /// Enterprises with A.
+    pub cooperation: u32,
+    /// Enterprises with B.
+    pub institution_and_staff: u32,
+    /// By town, in division-code order.
+    pub by_town: Vec<GroupRow>,
+    /// By industry chain, in chain order.
+    pub by_industry: Vec<GroupRow>,
+}
+
+/// Returns the coverage facts of a roster entry.
+pub fn facts_of(entry: &RosterEntry) -> Facts {
+    Facts {
+        partnerships: entry
+            .partnerships
+            .iter()
+            .map(|partnership| Period {
+                from: partnership.valid_from,
+                to: partnership.valid_to,
+            })
+            .collect(),
+        institutions: entry
+            .institutions
+            .iter()
+            .map(|institution| Period {
+                from: institution.recognized_on,
+                to: institution.review_due,
+            })
+            .collect(),
+        rd_staff: u32::try_from(entry.enterprise.rd_staff).unwrap_or(0),
+    }
+}
+
+fn group_row(tally: &Tally) -> GroupRow {
+    GroupRow {
+        town: None,
+        town_code: None,
+        industry: None,
+        industry_code: None,
+        total: tally.total,
+        covered: tally.covered,
+        cooperation: tally.cooperation,
+        institution_and_staff: tally.institution_and_staff,
+        rate: tally.rate(),
+    }
+}
+
+/// Builds the report from a roster (pure; the app method below loads the roster).
+pub fn report(year: i32, reference_date: NaiveDate, roster: &[RosterEntry]) -> CoverageReport {
+    let mut total = Tally::default();
+    let mut by_town: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    let mut by_industry: BTreeMap<IndustryChain, Tally> = BTreeMap::new();
+    for entry in roster {
+        let assessment: Assessment = coverage::assess(&facts_of(entry), reference_date);
+        total.add(&assessment);
+        by_town
+            .entry((
+                entry.enterprise.town_code.clone(),
+                entry.enterprise.town.clone(),
+            ))
+            .or_default()
+            .add(&assessment);
+        let chain =
+            IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
+        by_industry.entry(chain).or_default().add(&assessment);
+    }
+    CoverageReport {
+        year,
+        reference_date,
+        total: total.total,
+        covered: total.covered,
+        rate: total.rate(),
+        cooperation: total.cooperation,
+        institution_and_staff: total.institution_and_staff,
+        by_town: by_town
+            .into_iter()
+            .map(|((code, name), tally)| GroupRow {
+                town: Some(name),
+                town_code: Some(code),
+                ..group_row(&tally)
+            })
+            .collect(),
+        by_industry: by_industry
+            .into_iter()
+            .map(|(chain, tally)| GroupRow {
+                industry: Some(chain.label().to_owned()),
+                industry_code: Some(chain.code().to_owned()),
+                ..group_row(&tally)
+            })
+            .collect(),
+    }
+}
+
+impl App {
+    /// Returns the coverage report of a year (default: the latest roster year) as of today.
+    pub async fn coverage(&self, year: Option<i32>, today: NaiveDate) -> Result<CoverageReport> {
+        let year = match year {
+            Some(year) => year,
+            None => self
+                .store
+                .roster_years()
+                .await?
+                .first()
+                .copied()
+                .unwrap_or_else(|| chrono::Datelike::year(&today)),
+        };
+        let roster = self.store.roster(year).await?;
+        Ok(report(year, coverage::reference_date(year, today), &roster))
+    }
+}

@@ -1,0 +1,66 @@
+//! Errors of the use cases, with an HTTP-free [`ErrorKind`] that the server maps to statuses.
+
+use crate::import::ImportFailure;
+
+/// What kind of failure an error is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller sent something invalid.
+    Invalid,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// A dependency (the database) is unavailable.
+    Unavailable,
+    /// A fault of ours.
+    Internal,
+}
+
+/// A use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The settings are invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A request parameter or argument is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// Something asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the registry's state.
+    #[error("{0}")]
+    Conflict(String),
+    /// An import found bad rows; nothing was written.
+    #[error("{0}")]
+    Import(#[from] ImportFailure),
+    /// The registry failed.
+    #[error(transparent)]
+    Store(#[from] labbridge_store::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Returns the kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) | Error::Invalid(_) | Error::Import(_) => ErrorKind::Invalid,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Store(labbridge_store::Error::Database(_)) => ErrorKind::Unavailable,
+            Error::Store(_) | Error::Io { .. } => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Result of a use case.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,476 @@
+//! Reading an import file into [`Row`]s: JSONL, CSV (UTF-8, UTF-16 or the GBK/GB18030 that
+//! Chinese Excel saves) and XLSX (the first sheet).
+//!
+//! Every row keeps the number a person would look for: the line of a JSONL file, or the row
+//! a spreadsheet shows (header = row 1). Column headers may be the contract's field names or
+//! the Chinese headers a bureau sheet has (企业名称, 统一社会信用代码, 镇街 …).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use calamine::{Data, DataType, Reader};
+use encoding_rs::{Encoding, GB18030, UTF_8};
+use serde_json::Value;
+
+use super::{ImportKind, Problem};
+
+/// One record of an import file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The JSONL line or spreadsheet row number.
+    pub number: usize,
+    /// Values by field name (canonical names).
+    pub cells: BTreeMap<String, Value>,
+}
+
+/// What reading a file gave: its rows, or file-level problems; plus notes for the user.
+#[derive(Debug, Default)]
+pub struct Source {
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// File-level problems (unreadable, unknown format, bad header …).
+    pub problems: Vec<Problem>,
+    /// Things worth telling (decoded from GBK, ignored columns).
+    pub notes: Vec<String>,
+}
+
+/// Reads a file according to its extension.
+pub fn read(kind: ImportKind, path: &Path) -> Source {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    match extension.as_str() {
+        "jsonl" | "ndjson" | "json" => match read_text(path) {
+            Ok((text, notes)) => {
+                let mut source = read_jsonl(kind, &text);
+                source.notes.extend(notes);
+                source
+            }
+            Err(problem) => Source {
+                problems: vec![problem],
+                ..Source::default()
+            },
+        },
+        "csv" | "tsv" | "txt" => match read_text(path) {
+            Ok((text, notes)) => {
+                let mut source = read_csv(kind, &text);
+                source.notes.extend(notes);
+                source
+            }
+            Err(problem) => Source {
+                problems: vec![problem],
+                ..Source::default()
+            },
+        },
+        "xlsx" | "xlsm" | "xls" | "ods" => read_spreadsheet(kind, path),
+        _ => Source {
+            problems: vec![Problem::file(format!(
+                "unknown file type '.{extension}'; use .jsonl, .csv or .xlsx"
+            ))],
+            ..Source::default()
+        },
+    }
+}
+
+/// Reads a text file as UTF-8, falling back to a BOM's encoding or to GB18030 (a superset of
+/// the GBK that Excel writes for "CSV" on Chinese Windows).
+fn read_text(path: &Path) -> Result<(String, Vec<String>), Problem> {
+    let bytes =
+        std::fs::read(path).map_err(|error| Problem::file(format!("cannot read: {error}")))?;
+    decode(&bytes)
+}
+
+pub(crate) fn decode(bytes: &[u8]) -> Result<(String, Vec<String>), Problem> {
+    if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_length..]);
+        if had_errors {
+            return Err(Problem::file(format!(
+                "the file says it is {} but is not",
+                encoding.name()
+            )));
+        }
+        let notes = if encoding == UTF_8 {
+            Vec::new()
+        } else {
+            vec![format!("decoded as {}", encoding.name())]
+        };
+        return Ok((text.into_owned(), notes));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok((text.to_owned(), Vec::new()));
+    }
+    match GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(text) => Ok((
+            text.into_owned(),
+            vec!["the file is not UTF-8; decoded it as GBK/GB18030 (as Excel saves CSV on Chinese Windows)".to_owned()],
+        )),
+        None => Err(Problem::file(
+            "the file is neither UTF-8 nor GBK; save it as \"CSV UTF-8\" or as .xlsx".to_owned(),
+        )),
+    }
+}
+
+fn read_jsonl(kind: ImportKind, text: &str) -> Source {
+    let mut source = Source::default();
+    let mut unknown: Vec<String> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(object)) => {
+                let mut cells = BTreeMap::new();
+                for (key, value) in object {
+                    match canonical_field(kind, &key) {
+                        Some(field) => {
+                            cells.insert(field.to_owned(), value);
+                        }
+                        None if !unknown.contains(&key) => unknown.push(key),
+                        None => {}
+                    }
+                }
+                source.rows.push(Row { number, cells });
+            }
+            Ok(_) => source.problems.push(Problem::row(
+                number,
+                None,
+                "a line must be a JSON object".to_owned(),
+            )),
+            Err(error) => source.problems.push(Problem::row(
+                number,
+                None,
+                format!("not valid JSON: {error}"),
+            )),
+        }
+    }
+    if !unknown.is_empty() {
+        source
+            .notes
+            .push(format!("ignored unknown fields: {}", unknown.join(", ")));
+    }
+    source
+}
+
+fn read_csv(kind: ImportKind, text: &str) -> Source {
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if !first_line.contains(',') && first_line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(record)) => record.iter().map(str::to_owned).collect(),
+        Some(Err(error)) => {
+            return Source {
+                problems: vec![Problem::file(format!(
+                    "cannot read the header row: {error}"
+                ))],
+                ..Source::default()
+            };
+        }
+        None => {
+            return Source {
+                problems: vec![Problem::file("the file is empty".to_owned())],
+                ..Source::default()
+            };
+        }
+    };
+    let mut table = Vec::new();
+    let mut problems = Vec::new();
+    for (index, record) in records.enumerate() {
+        let number = index + 2;
+        match record {
+            Ok(record) => table.push((
+                number,
+                record
+                    .iter()
+                    .map(|cell| Value::String(cell.to_owned()))
+                    .collect(),
+            )),
+            Err(error) => problems.push(Problem::row(
+                number,
+                None,
+                format!("unreadable row: {error}"),
+            )),
+        }
+    }
+    let mut source = from_table(kind, &header, table);
+    source.problems.splice(0..0, problems);
+    source
+}
+
+fn read_spreadsheet(kind: ImportKind, path: &Path) -> Source {
+    let mut workbook = match calamine::open_workbook_auto(path) {
+        Ok(workbook) => workbook,
+        Err(error) => {
+            return Source {
+                problems: vec![Problem::file(format!("cannot open the workbook: {error}"))],
+                ..Source::default()
+            };
+        }
+    };
+    let range = match workbook.worksheet_range_at(0) {
+        Some(Ok(range)) => range,
+        Some(Err(error)) => {
+            return Source {
+                problems: vec![Problem::file(format!(
+                    "cannot read the first sheet: {error}"
+                ))],
+                ..Source::default()
+            };
+        }
+        None => {
+            return Source {
+                problems: vec![Problem::file("the workbook has no sheet".to_owned())],
+                ..Source::default()
+            };
+        }
+    };
+    let Some((first_row, _)) = range.start() else {
+        return Source {
+            problems: vec![Problem::file("the first sheet is empty".to_owned())],
+            ..Source::default()
+        };
+    };
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|cells| cells.iter().map(cell_text).collect())
+        .unwrap_or_default();
+    let table = rows
+        .enumerate()
+        .map(|(index, cells)| {
+            (
+                first_row as usize + index + 2,
+                cells.iter().map(cell_value).collect(),
+            )
+        })
+        .collect();
+    from_table(kind, &header, table)
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell_value(cell) {
+        Value::String(text) => text,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Converts a spreadsheet cell: whole numbers become integers (ids and counts typed as
+/// numbers), dates become `YYYY-MM-DD`.
+fn cell_value(cell: &Data) -> Value {
+    match cell {
+        Data::Empty => Value::Null,
+        Data::String(text) => Value::String(text.clone()),
+        Data::Int(number) => Value::from(*number),
+        Data::Float(number) if number.fract() == 0.0 && number.abs() < 9e15 => {
+            Value::from(*number as i64)
+        }
+        Data::Float(number) => Value::from(*number),
+        Data::Bool(flag) => Value::Bool(*flag),
+        Data::DateTime(_) | Data::DateTimeIso(_) => match cell.as_date() {
+            Some(date) => Value::String(date.format("%Y-%m-%d").to_string()),
+            None => Value::String(cell.to_string()),
+        },
+        Data::DurationIso(text) => Value::String(text.clone()),
+        Data::Error(error) => Value::String(format!("#{error:?}")),
+    }
+}
+
+/// Maps a header row and its data rows to [`Row`]s, skipping blank rows.
+fn from_table(kind: ImportKind, header: &[String], table: Vec<(usize, Vec<Value>)>) -> Source {
+    let mut source = Source::default();
+    let mut columns: Vec<Option<&'static str>> = Vec::with_capacity(header.len());
+    let mut unknown = Vec::new();
+    for name in header {
+        let field = canonical_field(kind, name);
+        if let Some(field) = field
+            && columns.contains(&Some(field))
+        {
+            source.problems.push(Problem::file(format!(
+                "two columns mean '{field}' (the second is '{name}')"
+            )));
+        }
+        if field.is_none() && !name.trim().is_empty() {
+            unknown.push(name.trim().to_owned());
+        }
+        columns.push(field);
+    }
+    for required in kind.required_fields() {
+        if !columns.contains(&Some(*required))
+            && !(kind == ImportKind::Enterprises && *required == "county")
+        {
+            source
+                .problems
+                .push(Problem::file(format!("missing column '{required}'")));
+        }
+    }
+    if !unknown.is_empty() {
+        source
+            .notes
+            .push(format!("ignored unknown columns: {}", unknown.join(", ")));
+    }
+    for (number, cells) in table {
+        let mut row = Row {
+            number,
+            cells: BTreeMap::new(),
+        };
+        for (field, value) in columns.iter().zip(cells) {
+            let blank = match &value {
+                Value::Null => true,
+                Value::String(text) => text.trim().is_empty(),
+                _ => false,
+            };
+            if let (Some(field), false) = (field, blank) {
+                row.cells.insert((*field).to_owned(), value);
+            }
+        }
+        if !row.cells.is_empty() {
+            source.rows.push(row);
+        }
+    }
+    source
+}
+
+/// Maps a header or JSON key to the contract's field name; Chinese headers of bureau sheets
+/// are accepted as aliases.
+pub fn canonical_field(kind: ImportKind, raw: &str) -> Option<&'static str> {
+    let folded = labbridge_domain::text::fold_width(raw.trim());
+    let name = folded.trim_start_matches('\u{feff}').trim().to_lowercase();
+    let name = name.as_str();
+    let specific = match (kind, name) {
+        (ImportKind::Enterprises, "email" | "邮箱" | "联系邮箱") => Some("contact_email"),
+        (ImportKind::Experts, "简介" | "个人简介") => Some("bio"),
+        (ImportKind::Needs, "名称" | "标题" | "需求名称") => Some("title"),
+        (
+            ImportKind::Needs | ImportKind::Partnerships,
+            "类型" | "需求类型" | "合作方式" | "合作类型",
+        ) => Some("kind"),
+        _ => None,
+    };
+    if specific.is_some() {
+        return specific;
+    }
+    let field = match name {
+        "编号" | "id" => "id",
+        "名称" | "企业名称" | "姓名" | "专家姓名" | "实验室名称" | "计划名称" | "name" => {
+            "name"
+        }
+        "统一社会信用代码" | "信用代码" | "credit_code" => "credit_code",
+        "镇街" | "所属镇街" | "乡镇" | "镇(街道)" | "town" => "town",
+        "县区" | "所属县区" | "县(市、区)" | "county" => "county",
+        "产业链" | "所属产业链" | "行业" | "industry" => "industry",
+        "是否规上" | "规上" | "规模以上" | "above_scale" => "above_scale",
+        "年度" | "名录年度" | "roster_year" => "roster_year",
+        "主要产品" | "产品" | "products" => "products",
+        "研发人员" | "研发人员数" | "研发人员数量" | "rd_staff" => "rd_staff",
+        "contact_email" => "contact_email",
+        "负责人" | "责任人" | "包联干部" | "owner" => "owner",
+        "rd_institutions" => "rd_institutions",
+        "研发机构类型" | "rd_kind" => "rd_kind",
+        "研发机构级别" | "rd_level" => "rd_level",
+        "认定编号" | "批准文号" | "rd_number" => "rd_number",
+        "认定日期" | "rd_recognized_on" => "rd_recognized_on",
+        "复核日期" | "有效期至" | "rd_review_due" => "rd_review_due",
+        "单位" | "所在单位" | "依托单位" | "机构" | "institution" => "institution",
+        "职称" | "title" => "title",
+        "研究方向" | "领域" | "关键词" | "技术领域" | "fields" => "fields",
+        "个人简介" | "bio" => "bio",
+        "简介" | "描述" | "说明" | "description" => "description",
+        "人才计划" | "人才称号" | "programs" => "programs",
+        "所在实验室" | "实验室" | "lab" => "lab",
+        "省份" | "所在省份" | "province" => "province",
+        "邮箱" | "email" => "email",
+        "容量" | "可对接企业数" | "capacity" => "capacity",
+        "愿意到企业任职" | "可到企业任职" | "open_to_post" => "open_to_post",
+        "级别" | "层次" | "level" => "level",
+        "企业" | "企业编号" | "enterprise" => "enterprise",
+        "类型" | "kind" => "kind",
+        "状态" | "status" => "status",
+        "是否保密" | "保密" | "confidential" => "confidential",
+        "合作方类型" | "partner_kind" => "partner_kind",
+        "合作方" | "partner" => "partner",
+        "开始日期" | "生效日期" | "起始日期" | "valid_from" => "valid_from",
+        "结束日期" | "截止日期" | "到期日期" | "valid_to" => "valid_to",
+        "佐证" | "合同登记号" | "证明材料" | "evidence" => "evidence",
+        _ => return None,
+    };
+    kind.accepts(field).then_some(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_bom_gbk_and_rejects_garbage() {
+        let (text, notes) = decode("\u{feff}名称".as_bytes()).expect("utf-8 bom");
+        assert_eq!(text, "名称");
+        assert!(notes.is_empty());
+        let (gbk, _, _) = GB18030.encode("企业名称,镇街");
+        let (text, notes) = decode(&gbk).expect("gbk");
+        assert_eq!(text, "企业名称,镇街");
+        assert!(notes[0].contains("GBK"), "{notes:?}");
+        assert!(decode(&[0xff, 0xff, 0xff, 0x81]).is_err() || decode(&[0x81, 0x20]).is_err());
+    }
+
+    #[test]
+    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let source = read_csv(
+            ImportKind::Programs,
+            "编号,计划名称,级别\np1,泰山学者,省级\n,,\np2,长江学者,国家级\n",
+        );
+        assert!(source.problems.is_empty(), "{:?}", source.problems);
+        let numbers: Vec<usize> = source.rows.iter().map(|row| row.number).collect();
+        assert_eq!(numbers, [2, 4]);
+        assert_eq!(
+            source.rows[1].cells["name"],
+            Value::String("长江学者".into())
+        );
+    }
+
+    #[test]
+    fn missing_and_doubled_columns_are_file_problems() {
+        let source = read_csv(ImportKind::Programs, "id,name,名称\np1,a,b\n");
+        let reasons: Vec<&str> = source
+            .problems
+            .iter()
+            .map(|problem| problem.reason.as_str())
+            .collect();
+        assert!(
+            reasons.iter().any(|reason| reason.contains("two columns")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|reason| reason.contains("missing column 'level'")),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn jsonl_lines_keep_their_numbers() {
+        let source = read_jsonl(
+            ImportKind::Programs,
+            "{\"id\":\"p1\"}\n\n[1]\n{\"id\":\"p2\",\"备注\":1}\n",
+        );
+        assert_eq!(
+            source.rows.iter().map(|row| row.number).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(source.problems.len(), 1);
+        assert_eq!(source.problems[0].row, Some(3));
+        assert!(source.notes[0].contains("备注"));
+    }
+}

@@ -1,0 +1,48 @@
+//! labbridge use cases: what a bureau clerk, an enterprise or the command line asks of the
+//! registry, independent of how they ask (HTTP or command line).
+//!
+//! [`App`] holds the settings and the open [`Store`]; its methods are the use cases:
+//! [`App::import_file`] (all-or-nothing imports), [`App::load_demo`] (the demo county) and
+//! [`App::coverage`] (the two-coverage report). Errors carry an HTTP-free [`ErrorKind`].
+//!
+//! Place in the graph: depends on `labbridge-domain` and `labbridge-store`; the server and the
+//! command line depend on it.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod coverage;
+pub mod demo;
+mod error;
+pub mod import;
+pub mod sort;
+
+pub use config::{Overrides, Settings};
+pub use error::{Error, ErrorKind, Result};
+pub use labbridge_store::Store;
+
+/// An open labbridge: settings and the registry.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The settings it was opened with.
+    pub settings: Settings,
+    /// The registry.
+    pub store: Store,
+}
+
+impl App {
+    /// Creates the data directory if needed, connects to the registry and migrates it.
+    pub async fn open(settings: Settings) -> Result<Self> {
+        settings.county()?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| Error::Io {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::connect(&settings.database_url()).await?;
+        Ok(Self { settings, store })
+    }
+}
+
+/// Returns today's date in China (UTC+8): the day the coverage rule is evaluated at.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}

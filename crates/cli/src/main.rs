@@ -1,0 +1,215 @@
+//! The `labbridge` binary: one command line for serving, loading and reporting.
+//!
+//! Parsing and output live here; every command calls a use case of `labbridge-app`.
+//! Settings follow defaults < config file < `LABBRIDGE_*` environment < flags.
+
+mod output;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use labbridge_app::import::{ImportKind, Progress};
+use labbridge_app::{App, Error, Overrides, Settings};
+use labbridge_server::AppState;
+use tracing_subscriber::EnvFilter;
+
+/// labbridge — 产学研 matchmaking for a county science & technology bureau.
+#[derive(Debug, Parser)]
+#[command(name = "labbridge", version, about, long_about = None)]
+struct Cli {
+    /// A TOML config file (keys: data_dir, database_url, county, addr).
+    #[arg(long, global = true, env = "LABBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data directory (registry file, index) [env: LABBRIDGE_DATA_DIR] [default: ./data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// The registry URL: sqlite://FILE or postgres://… [env: LABBRIDGE_DATABASE_URL] [default: SQLite in the data directory].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// The county served: a name (临朐县) or 6-digit code [env: LABBRIDGE_COUNTY].
+    #[arg(long, global = true)]
+    county: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate, then serve the pages and the API until SIGINT/SIGTERM.
+    Serve {
+        /// The address to listen on [env: LABBRIDGE_ADDR] [default: 127.0.0.1:8080].
+        #[arg(long)]
+        addr: Option<String>,
+        /// Load the demo county first if the registry is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo county (临朐县) into an empty registry.
+    Demo {
+        /// The roster year [default: this year].
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a JSONL, CSV or XLSX file, all or nothing.
+    Import {
+        /// What the file holds.
+        kind: KindArg,
+        /// The file: .jsonl, .csv or .xlsx (first sheet).
+        file: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The two-coverage report, total and by town and industry.
+    Coverage {
+        /// The roster year [default: the latest].
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print JSON (the shape of GET /api/v1/coverage).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KindArg {
+    Enterprises,
+    Needs,
+    Labs,
+    Experts,
+    Programs,
+    Partnerships,
+}
+
+impl From<KindArg> for ImportKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Enterprises => ImportKind::Enterprises,
+            KindArg::Needs => ImportKind::Needs,
+            KindArg::Labs => ImportKind::Labs,
+            KindArg::Experts => ImportKind::Experts,
+            KindArg::Programs => ImportKind::Programs,
+            KindArg::Partnerships => ImportKind::Partnerships,
+        }
+    }
+}
+
+fn init_tracing(default_level: &str) {
+    let filter = EnvFilter::try_from_env("LABBRIDGE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    init_tracing(default_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            match error.downcast_ref::<Error>() {
+                Some(Error::Import(failure)) => {
+                    for line in failure.lines() {
+                        eprintln!("{line}");
+                    }
+                    eprintln!("error: {failure}");
+                }
+                _ => eprintln!("error: {error:#}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let addr_flag = match &cli.command {
+        Command::Serve { addr, .. } => addr.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        county: cli.county,
+        addr: addr_flag,
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    let app = App::open(settings).await?;
+    let progress = Progress::Terminal;
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            if demo && app.store.counts().await?.enterprises == 0 {
+                let year = chrono::Datelike::year(&labbridge_app::today());
+                tracing::info!(year, "registry is empty, loading the demo county");
+                app.load_demo(year, progress).await?;
+            }
+            let addr: SocketAddr = app.settings.addr.parse().with_context(|| {
+                format!(
+                    "'{}' is not an address like 127.0.0.1:8080",
+                    app.settings.addr
+                )
+            })?;
+            labbridge_server::serve(AppState::new(app), addr).await?;
+        }
+        Command::Demo { year, json } => {
+            let year = year.unwrap_or_else(|| chrono::Datelike::year(&labbridge_app::today()));
+            let summary = app.load_demo(year, progress).await?;
+            if json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                for import in &summary.imports {
+                    println!("{}", output::import_line(import));
+                }
+                let report = app.coverage(Some(year), labbridge_app::today()).await?;
+                println!("{}", output::coverage_headline(&report));
+            }
+        }
+        Command::Import { kind, file, json } => {
+            let summary = app.import_file(kind.into(), &file, progress).await?;
+            for note in &summary.notes {
+                eprintln!("note: {note}");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                println!("{}", output::import_line(&summary));
+            }
+        }
+        Command::Coverage { year, json } => {
+            if let Some(year) = year
+                && !(1990..=2100).contains(&year)
+            {
+                anyhow::bail!("year {year} is out of range (1990–2100)");
+            }
+            let report = app.coverage(year, labbridge_app::today()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", output::coverage_table(&report));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,109 @@
+//! Human-readable output: aligned tables that count a Chinese character as two columns.
+
+use labbridge_app::coverage::{CoverageReport, GroupRow};
+use labbridge_app::import::ImportSummary;
+use unicode_width::UnicodeWidthStr;
+
+/// One line per import: `experts: 2000 rows: 2000 created, 0 updated, 0 unchanged`.
+pub fn import_line(summary: &ImportSummary) -> String {
+    let kind = summary.kind.map_or("records", |kind| kind.name());
+    format!(
+        "{kind}: {} rows: {} created, {} updated, {} unchanged",
+        summary.rows, summary.created, summary.updated, summary.unchanged
+    )
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+/// The headline: `2026: 64 of 246 fully covered (26.0%)`.
+pub fn coverage_headline(report: &CoverageReport) -> String {
+    format!(
+        "{} 年度“两个全覆盖”: {} / {} ({}), 产学研合作 {}, 研发机构和研发人员 {}, 截至 {}",
+        report.year,
+        report.covered,
+        report.total,
+        percent(report.rate),
+        report.cooperation,
+        report.institution_and_staff,
+        report.reference_date
+    )
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let used = UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+fn table(title: &str, rows: &[(String, &GroupRow)]) -> String {
+    let headers = [
+        title,
+        "规上企业",
+        "两个全覆盖",
+        "产学研合作",
+        "研发机构和人员",
+        "覆盖率",
+    ];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|(name, row)| {
+            [
+                name.clone(),
+                row.total.to_string(),
+                row.covered.to_string(),
+                row.cooperation.to_string(),
+                row.institution_and_staff.to_string(),
+                percent(row.rate),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|column| {
+            cells
+                .iter()
+                .map(|row| UnicodeWidthStr::width(row[column].as_str()))
+                .chain([UnicodeWidthStr::width(headers[column])])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let line = |values: Vec<&str>| -> String {
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(value, width)| pad(value, *width))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    out.push_str(&line(headers.to_vec()));
+    out.push('\n');
+    for row in &cells {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The whole report as text.
+pub fn coverage_table(report: &CoverageReport) -> String {
+    let mut out = coverage_headline(report);
+    out.push_str("\n\n");
+    let towns: Vec<(String, &GroupRow)> = report
+        .by_town
+        .iter()
+        .map(|row| (row.town.clone().unwrap_or_default(), row))
+        .collect();
+    out.push_str(&table("镇街", &towns));
+    out.push('\n');
+    let industries: Vec<(String, &GroupRow)> = report
+        .by_industry
+        .iter()
+        .map(|row| (row.industry.clone().unwrap_or_default(), row))
+        .collect();
+    out.push_str(&table("产业链", &industries));
+    out
+}

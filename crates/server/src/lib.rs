@@ -1,0 +1,114 @@
+//! labbridge over HTTP: the zh-CN pages (English with `?lang=en`), the `/api/v1` JSON API,
+//! `/healthz`, `/metrics` and the OpenAPI document.
+//!
+//! [`router`] builds the whole application from an [`App`], so tests drive it with
+//! `tower::ServiceExt::oneshot` and no socket; [`serve`] binds it and shuts down gracefully on
+//! SIGINT or SIGTERM. HTTP types stay in this crate: use cases return `labbridge_app::Error`,
+//! whose `ErrorKind` is mapped to a status in one place ([`error`]).
+#![warn(missing_docs)]
+
+mod api;
+mod error;
+mod metrics;
+mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use axum::routing::get;
+use labbridge_app::App;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::info;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub app: App,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// Wraps an open app.
+    pub fn new(app: App) -> Self {
+        Self {
+            app,
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+}
+
+/// Builds the router: pages, API, health, metrics.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::coverage_page))
+        .route("/coverage", get(pages::coverage_page))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/v1/coverage", get(api::coverage))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let path = request.extensions().get::<MatchedPath>().map_or_else(
+                    || request.uri().path().to_owned(),
+                    |matched| matched.as_str().to_owned(),
+                );
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                tracing::info_span!("http", method = %request.method(), path, request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => info!("interrupt received, shutting down"),
+        () = terminate => info!("terminate received, shutting down"),
+    }
+}

@@ -1,0 +1,13 @@
+//! sea-orm entities, one module per registry table (see `labbridge-migrations` for the schema).
+
+pub mod account;
+pub mod enterprise;
+pub mod expert;
+pub mod expert_program;
+pub mod lab;
+pub mod need;
+pub mod outbox;
+pub mod partnership;
+pub mod program;
+pub mod proposal;
+pub mod rd_institution;

@@ -1,0 +1,483 @@
+//! The [`Store`]: connection, migrations, batched upserts and the reads the use cases need.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use labbridge_migrations::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IdenStatic, IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+use crate::entity::{
+    enterprise, expert, expert_program, lab, need, partnership, program, proposal, rd_institution,
+};
+use crate::{Error, Result};
+
+/// Parameters per statement we allow ourselves: below SQLite's 32,766 and PostgreSQL's 65,535.
+const MAX_PARAMETERS: usize = 30_000;
+
+/// The six kinds of imported record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// Enterprises (with their R&D institutions).
+    Enterprises,
+    /// Technical needs.
+    Needs,
+    /// Labs.
+    Labs,
+    /// Experts (with their programmes).
+    Experts,
+    /// Talent programmes.
+    Programs,
+    /// Partnerships.
+    Partnerships,
+}
+
+/// An enterprise with its R&D institutions (their `id`s are assigned by the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnterpriseRecord {
+    /// The enterprise row.
+    pub enterprise: enterprise::Model,
+    /// Its R&D institutions; they replace the stored ones on upsert.
+    pub institutions: Vec<rd_institution::Model>,
+}
+
+/// An expert with the ids of their talent programmes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpertRecord {
+    /// The expert row.
+    pub expert: expert::Model,
+    /// Programme ids; they replace the stored ones on upsert.
+    pub programs: Vec<String>,
+}
+
+/// An enterprise on a year's roster, with what the coverage rule needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterEntry {
+    /// The enterprise.
+    pub enterprise: enterprise::Model,
+    /// Its R&D institutions.
+    pub institutions: Vec<rd_institution::Model>,
+    /// Its partnerships.
+    pub partnerships: Vec<partnership::Model>,
+}
+
+/// How many records of each kind the registry holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Enterprises.
+    pub enterprises: u64,
+    /// Technical needs.
+    pub needs: u64,
+    /// Labs.
+    pub labs: u64,
+    /// Experts.
+    pub experts: u64,
+    /// Talent programmes.
+    pub programs: u64,
+    /// Partnerships.
+    pub partnerships: u64,
+    /// Proposals.
+    pub proposals: u64,
+}
+
+/// Returns the SQLite URL of a database file, created if missing.
+pub fn sqlite_url_for(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// The registry.
+#[derive(Debug, Clone)]
+pub struct Store {
+    database: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `sqlite://…` or `postgres://…` and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each connection to an in-memory SQLite database is a database of its own.
+            options.max_connections(1).min_connections(1);
+        } else if url.starts_with("sqlite") {
+            options.max_connections(8);
+        }
+        let database = Database::connect(options).await?;
+        Migrator::up(&database, None).await?;
+        Ok(Self { database })
+    }
+
+    /// Returns the connection, for use cases that build their own queries.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.database
+    }
+
+    /// Returns the backend's name: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.database.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => "postgres",
+            sea_orm::DatabaseBackend::Sqlite => "sqlite",
+            _ => "other",
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.database.ping().await?)
+    }
+
+    /// Starts a transaction; writes go through it and land together on commit.
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        Ok(self.database.begin().await?)
+    }
+
+    /// Counts the records of each kind.
+    pub async fn counts(&self) -> Result<Counts> {
+        let database = &self.database;
+        Ok(Counts {
+            enterprises: enterprise::Entity::find().count(database).await?,
+            needs: need::Entity::find().count(database).await?,
+            labs: lab::Entity::find().count(database).await?,
+            experts: expert::Entity::find().count(database).await?,
+            programs: program::Entity::find().count(database).await?,
+            partnerships: partnership::Entity::find().count(database).await?,
+            proposals: proposal::Entity::find().count(database).await?,
+        })
+    }
+
+    /// Returns the content hash of every stored record of a kind, by id.
+    pub async fn content_hashes(&self, kind: RecordKind) -> Result<HashMap<String, String>> {
+        let database = &self.database;
+        let pairs: Vec<(String, String)> = match kind {
+            RecordKind::Enterprises => {
+                id_hash_pairs::<enterprise::Entity>(
+                    database,
+                    enterprise::Column::Id,
+                    enterprise::Column::ContentHash,
+                )
+                .await?
+            }
+            RecordKind::Needs => {
+                id_hash_pairs::<need::Entity>(database, need::Column::Id, need::Column::ContentHash)
+                    .await?
+            }
+            RecordKind::Labs => {
+                id_hash_pairs::<lab::Entity>(database, lab::Column::Id, lab::Column::ContentHash)
+                    .await?
+            }
+            RecordKind::Experts => {
+                id_hash_pairs::<expert::Entity>(
+                    database,
+                    expert::Column::Id,
+                    expert::Column::ContentHash,
+                )
+                .await?
+            }
+            RecordKind::Programs => {
+                id_hash_pairs::<program::Entity>(
+                    database,
+                    program::Column::Id,
+                    program::Column::ContentHash,
+                )
+                .await?
+            }
+            RecordKind::Partnerships => {
+                id_hash_pairs::<partnership::Entity>(
+                    database,
+                    partnership::Column::Id,
+                    partnership::Column::ContentHash,
+                )
+                .await?
+            }
+        };
+        Ok(pairs.into_iter().collect())
+    }
+
+    /// Returns the id of the enterprise holding each credit code.
+    pub async fn credit_codes(&self) -> Result<HashMap<String, String>> {
+        let pairs: Vec<(String, String)> = enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::CreditCode)
+            .column(enterprise::Column::Id)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        Ok(pairs.into_iter().collect())
+    }
+
+    /// Returns every programme as (id, name).
+    pub async fn program_names(&self) -> Result<Vec<(String, String)>> {
+        Ok(program::Entity::find()
+            .select_only()
+            .column(program::Column::Id)
+            .column(program::Column::Name)
+            .order_by_asc(program::Column::Id)
+            .into_tuple()
+            .all(&self.database)
+            .await?)
+    }
+
+    /// Returns the years that have above-scale enterprises on their roster, newest first.
+    pub async fn roster_years(&self) -> Result<Vec<i32>> {
+        Ok(enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::RosterYear)
+            .filter(enterprise::Column::AboveScale.eq(true))
+            .distinct()
+            .order_by_desc(enterprise::Column::RosterYear)
+            .into_tuple()
+            .all(&self.database)
+            .await?)
+    }
+
+    /// Loads a year's roster with the institutions and partnerships of each enterprise.
+    pub async fn roster(&self, year: i32) -> Result<Vec<RosterEntry>> {
+        let database = &self.database;
+        let enterprises = enterprise::Entity::find()
+            .filter(enterprise::Column::AboveScale.eq(true))
+            .filter(enterprise::Column::RosterYear.eq(year))
+            .order_by_asc(enterprise::Column::Id)
+            .all(database)
+            .await?;
+        let roster_ids = Query::select()
+            .column(enterprise::Column::Id)
+            .from(enterprise::Entity)
+            .and_where(enterprise::Column::AboveScale.eq(true))
+            .and_where(enterprise::Column::RosterYear.eq(year))
+            .to_owned();
+        let institutions = rd_institution::Entity::find()
+            .filter(rd_institution::Column::EnterpriseId.in_subquery(roster_ids.clone()))
+            .all(database)
+            .await?;
+        let partnerships = partnership::Entity::find()
+            .filter(partnership::Column::EnterpriseId.in_subquery(roster_ids))
+            .all(database)
+            .await?;
+        let mut entries: Vec<RosterEntry> = enterprises
+            .into_iter()
+            .map(|enterprise| RosterEntry {
+                enterprise,
+                institutions: Vec::new(),
+                partnerships: Vec::new(),
+            })
+            .collect();
+        let position: HashMap<String, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| (entry.enterprise.id.clone(), index))
+            .collect();
+        for institution in institutions {
+            if let Some(index) = position.get(&institution.enterprise_id) {
+                entries[*index].institutions.push(institution);
+            }
+        }
+        for partnership in partnerships {
+            if let Some(index) = position.get(&partnership.enterprise_id) {
+                entries[*index].partnerships.push(partnership);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Finds an enterprise by id.
+    pub async fn enterprise(&self, id: &str) -> Result<Option<enterprise::Model>> {
+        Ok(enterprise::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
+    }
+
+    /// Upserts enterprises and replaces their R&D institutions.
+    pub async fn upsert_enterprises(
+        transaction: &DatabaseTransaction,
+        records: &[EnterpriseRecord],
+    ) -> Result<()> {
+        let rows: Vec<enterprise::Model> = records
+            .iter()
+            .map(|record| record.enterprise.clone())
+            .collect();
+        upsert_models::<enterprise::Entity>(transaction, rows, enterprise::Column::Id).await?;
+        let ids: Vec<String> = records
+            .iter()
+            .map(|record| record.enterprise.id.clone())
+            .collect();
+        for chunk in ids.chunks(MAX_PARAMETERS / 2) {
+            rd_institution::Entity::delete_many()
+                .filter(rd_institution::Column::EnterpriseId.is_in(chunk.iter().cloned()))
+                .exec(transaction)
+                .await?;
+        }
+        let institutions: Vec<rd_institution::ActiveModel> = records
+            .iter()
+            .flat_map(|record| record.institutions.iter())
+            .map(|institution| {
+                let mut active = institution.clone().into_active_model();
+                active.id = ActiveValue::NotSet;
+                active
+            })
+            .collect();
+        for chunk in institutions.chunks(MAX_PARAMETERS / 8) {
+            rd_institution::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(transaction)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Upserts experts and replaces their programme memberships.
+    pub async fn upsert_experts(
+        transaction: &DatabaseTransaction,
+        records: &[ExpertRecord],
+    ) -> Result<()> {
+        let rows: Vec<expert::Model> = records.iter().map(|record| record.expert.clone()).collect();
+        upsert_models::<expert::Entity>(transaction, rows, expert::Column::Id).await?;
+        let ids: Vec<String> = records
+            .iter()
+            .map(|record| record.expert.id.clone())
+            .collect();
+        for chunk in ids.chunks(MAX_PARAMETERS / 2) {
+            expert_program::Entity::delete_many()
+                .filter(expert_program::Column::ExpertId.is_in(chunk.iter().cloned()))
+                .exec(transaction)
+                .await?;
+        }
+        let memberships: Vec<expert_program::ActiveModel> = records
+            .iter()
+            .flat_map(|record| {
+                record.programs.iter().map(|program_id| {
+                    expert_program::Model {
+                        expert_id: record.expert.id.clone(),
+                        program_id: program_id.clone(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect();
+        for chunk in memberships.chunks(MAX_PARAMETERS / 2) {
+            expert_program::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(transaction)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Upserts technical needs.
+    pub async fn upsert_needs(
+        transaction: &DatabaseTransaction,
+        rows: Vec<need::Model>,
+    ) -> Result<()> {
+        upsert_models::<need::Entity>(transaction, rows, need::Column::Id).await
+    }
+
+    /// Upserts labs.
+    pub async fn upsert_labs(
+        transaction: &DatabaseTransaction,
+        rows: Vec<lab::Model>,
+    ) -> Result<()> {
+        upsert_models::<lab::Entity>(transaction, rows, lab::Column::Id).await
+    }
+
+    /// Upserts talent programmes.
+    pub async fn upsert_programs(
+        transaction: &DatabaseTransaction,
+        rows: Vec<program::Model>,
+    ) -> Result<()> {
+        upsert_models::<program::Entity>(transaction, rows, program::Column::Id).await
+    }
+
+    /// Upserts partnerships.
+    pub async fn upsert_partnerships(
+        transaction: &DatabaseTransaction,
+        rows: Vec<partnership::Model>,
+    ) -> Result<()> {
+        upsert_models::<partnership::Entity>(transaction, rows, partnership::Column::Id).await
+    }
+
+    /// Returns every expert's programme ids, by expert id.
+    pub async fn expert_programs(&self) -> Result<HashMap<String, Vec<String>>> {
+        let rows = expert_program::Entity::find().all(&self.database).await?;
+        let mut by_expert: HashMap<String, Vec<String>> = HashMap::new();
+        for row in rows {
+            by_expert
+                .entry(row.expert_id)
+                .or_default()
+                .push(row.program_id);
+        }
+        Ok(by_expert)
+    }
+
+    /// Decodes a JSON list column.
+    pub fn decode_list(
+        table: &'static str,
+        column: &'static str,
+        raw: &str,
+    ) -> Result<Vec<String>> {
+        serde_json::from_str(raw).map_err(|error| Error::Corrupt {
+            table,
+            column,
+            reason: error.to_string(),
+        })
+    }
+}
+
+async fn id_hash_pairs<E: EntityTrait>(
+    database: &DatabaseConnection,
+    id: E::Column,
+    hash: E::Column,
+) -> Result<Vec<(String, String)>> {
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(hash)
+        .into_tuple()
+        .all(database)
+        .await?)
+}
+
+/// Inserts rows, replacing every column but the key when the key exists, in batches that
+/// stay under the parameter limits of both backends.
+async fn upsert_models<E>(
+    transaction: &DatabaseTransaction,
+    rows: Vec<E::Model>,
+    key: E::Column,
+) -> Result<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
+    let updated: Vec<E::Column> = E::Column::iter()
+        .filter(|column| column.as_str() != key.as_str())
+        .collect();
+    let batch = (MAX_PARAMETERS / (updated.len() + 1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<E::ActiveModel> = rows
+            .by_ref()
+            .take(batch)
+            .map(IntoActiveModel::into_active_model)
+            .collect();
+        E::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(key)
+                    .update_columns(updated.iter().copied())
+                    .to_owned(),
+            )
+            .exec_without_returning(transaction)
+            .await?;
+    }
+    Ok(())
+}

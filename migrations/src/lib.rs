@@ -1,0 +1,21 @@
+//! The labbridge registry schema, as sea-orm migrations.
+//!
+//! One set of migrations runs on both backends — SQLite (the embedded default) and
+//! PostgreSQL (production) — so they use only the portable `schema::*` builders: text for
+//! strings (no length limits to trip over long Chinese bios), dates as dates, lists as JSON
+//! text. `labbridge-store` applies them on every start.
+#![warn(missing_docs)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_registry;
+
+/// Applies the registry migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_create_registry::Migration)]
+    }
+}
