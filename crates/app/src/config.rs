@@ -117,6 +117,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_file_env_and_flags_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -153,6 +154,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn rejects_unknown_counties_and_odd_urls() {
         figment::Jail::expect_with(|_jail| {
             let bad_county = Overrides {

@@ -25,7 +25,7 @@ use crate::import::{ImportKind, ImportSummary, Progress, Row};
 use crate::{App, Error, Result};
 
 /// The seed of the demo county.
-pub const SEED: u64 = 0x1ab_b81d_6e;
+pub const SEED: u64 = 20_261_127;
 /// The demo county's division code (临朐县).
 pub const COUNTY_CODE: &str = "370724";
 /// Enterprises on the demo roster.
@@ -838,10 +838,7 @@ fn date(year: i32, month: u32, day: u32) -> String {
 /// Generates the demo county for a roster year.
 pub fn generate(year: i32) -> DemoData {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let programs: Vec<Value> = PROGRAMS
-        .iter()
-        .map(|(id, name, level, description)| json!({"id": id, "name": name, "level": level, "description": description}))
-        .collect();
+    let programs = program_values();
 
     // Labs: about 300, spread over topics by weight, each at a university strong in the topic.
     let mut labs = Vec::new();
@@ -887,77 +884,14 @@ pub fn generate(year: i32) -> DemoData {
             == Some("山东省");
         for member in 0..10 {
             let index = lab_index * 10 + member + 1;
-            let given_length = if rng.random_bool(0.6) { 2 } else { 1 };
-            let name = format!(
-                "{}{}",
-                pick_chars(&mut rng, SURNAMES, 1),
-                pick_chars(&mut rng, GIVEN, given_length)
-            );
-            let title = weighted(&mut rng, &TITLES, |title| title.1).0;
-            let senior = matches!(title, "教授" | "研究员");
-            let mut expert_programs: Vec<&str> = Vec::new();
-            if senior && rng.random_bool(0.03) {
-                expert_programs.push("prog-academician");
-            }
-            if senior && rng.random_bool(0.08) {
-                expert_programs.push("prog-changjiang");
-            }
-            if senior && rng.random_bool(0.08) {
-                expert_programs.push("prog-jieqing");
-            }
-            if rng.random_bool(0.04) {
-                expert_programs.push("prog-youqing");
-            }
-            if senior && rng.random_bool(0.04) {
-                expert_programs.push("prog-wanren");
-            }
-            if in_shandong && senior && rng.random_bool(0.25) {
-                expert_programs.push("prog-taishan-scholar");
-            }
-            if in_shandong && !senior && rng.random_bool(0.1) {
-                expert_programs.push("prog-taishan-young");
-            }
-            let open_to_post = rng.random_bool(0.2);
-            if open_to_post && in_shandong && rng.random_bool(0.3) {
-                expert_programs.push("prog-taishan-industry");
-            }
-            let mut fields: Vec<&str> = topic.fields.to_vec();
-            fields.shuffle(&mut rng);
-            fields.truncate(rng.random_range(2..=fields.len().max(2)).min(fields.len()));
-            let phd_university = TOPICS
-                .iter()
-                .flat_map(|other| other.universities.iter())
-                .copied()
-                .collect::<Vec<_>>()
-                .choose(&mut rng)
-                .copied()
-                .unwrap_or("山东大学");
-            let bio = format!(
-                "{name}，{title}{}，{}年毕业于{phd_university}，获工学博士学位。现任职于{university}{}。主要从事{}等方向的研究，{}。主持国家自然科学基金项目{}项、省部级科研项目{}项，发表SCI/EI收录论文{}余篇，授权发明专利{}项。{}。",
-                if senior { "，博士生导师" } else { "" },
-                rng.random_range(1990..=2018),
+            let lab_ref = (
+                lab["id"].as_str().unwrap_or_default(),
                 lab["name"].as_str().unwrap_or_default(),
-                fields.join("、"),
-                topic.achievements.choose(&mut rng).unwrap_or(&""),
-                rng.random_range(1..=6),
-                rng.random_range(1..=10),
-                rng.random_range(10..=120),
-                rng.random_range(2..=40),
-                topic.industry_link,
             );
-            experts.push(json!({
-                "id": format!("{ID_PREFIX}expert-{index:04}"),
-                "name": name,
-                "institution": university,
-                "title": title,
-                "fields": fields,
-                "bio": bio,
-                "programs": expert_programs,
-                "lab": lab["id"],
-                "email": format!("expert{index:04}@{DEMO_MAIL_DOMAIN}"),
-                "capacity": if rng.random_bool(0.3) { Value::from(rng.random_range(1..=5)) } else { Value::Null },
-                "open_to_post": open_to_post,
-            }));
+            let mut value = expert(&mut rng, topic, &university, in_shandong, Some(lab_ref));
+            value["id"] = Value::from(format!("{ID_PREFIX}expert-{index:04}"));
+            value["email"] = Value::from(format!("expert{index:04}@{DEMO_MAIL_DOMAIN}"));
+            experts.push(value);
             expert_topics.push(topic);
         }
     }
@@ -974,6 +908,154 @@ pub fn generate(year: i32) -> DemoData {
             (ImportKind::Partnerships, rows(partnerships)),
         ],
     }
+}
+
+/// Generates one expert of a topic at a university (id and e-mail are set by the caller).
+fn expert(
+    rng: &mut ChaCha8Rng,
+    topic: &Topic,
+    university: &str,
+    in_shandong: bool,
+    lab: Option<(&str, &str)>,
+) -> Value {
+    let given_length = if rng.random_bool(0.6) { 2 } else { 1 };
+    let name = format!(
+        "{}{}",
+        pick_chars(rng, SURNAMES, 1),
+        pick_chars(rng, GIVEN, given_length)
+    );
+    let title = weighted(rng, &TITLES, |title| title.1).0;
+    let senior = matches!(title, "教授" | "研究员");
+    let mut programs: Vec<&str> = Vec::new();
+    let mut add =
+        |rng: &mut ChaCha8Rng, eligible: bool, probability: f64, program: &'static str| {
+            if eligible && rng.random_bool(probability) {
+                programs.push(program);
+            }
+        };
+    add(rng, senior, 0.03, "prog-academician");
+    add(rng, senior, 0.08, "prog-changjiang");
+    add(rng, senior, 0.08, "prog-jieqing");
+    add(rng, true, 0.04, "prog-youqing");
+    add(rng, senior, 0.04, "prog-wanren");
+    add(rng, in_shandong && senior, 0.25, "prog-taishan-scholar");
+    add(rng, in_shandong && !senior, 0.1, "prog-taishan-young");
+    let open_to_post = rng.random_bool(0.2);
+    add(
+        rng,
+        open_to_post && in_shandong,
+        0.3,
+        "prog-taishan-industry",
+    );
+    let mut fields: Vec<&str> = topic.fields.to_vec();
+    fields.shuffle(rng);
+    let keep = rng.random_range(2..=fields.len().max(2)).min(fields.len());
+    fields.truncate(keep);
+    let all_universities: Vec<&str> = TOPICS
+        .iter()
+        .flat_map(|other| other.universities.iter())
+        .copied()
+        .collect();
+    let phd_university = all_universities.choose(rng).copied().unwrap_or("山东大学");
+    let unit = lab.map_or_else(
+        || format!("{}研究团队", topic.stem),
+        |(_, lab_name)| lab_name.to_owned(),
+    );
+    let bio = format!(
+        "{name}，{title}{}，{}年毕业于{phd_university}，获工学博士学位。现任职于{university}{unit}。主要从事{}等方向的研究，{}。主持国家自然科学基金项目{}项、省部级科研项目{}项，发表SCI/EI收录论文{}余篇，授权发明专利{}项。{}。",
+        if senior { "，博士生导师" } else { "" },
+        rng.random_range(1990..=2018),
+        fields.join("、"),
+        topic.achievements.choose(rng).unwrap_or(&""),
+        rng.random_range(1..=6),
+        rng.random_range(1..=10),
+        rng.random_range(10..=120),
+        rng.random_range(2..=40),
+        topic.industry_link,
+    );
+    json!({
+        "name": name,
+        "institution": university,
+        "title": title,
+        "fields": fields,
+        "bio": bio,
+        "programs": programs,
+        "lab": lab.map(|(id, _)| id),
+        "capacity": if rng.random_bool(0.3) { Value::from(rng.random_range(1..=5)) } else { Value::Null },
+        "open_to_post": open_to_post,
+    })
+}
+
+/// Generates a standalone expert file of any size (no lab references; programmes by name, as
+/// a bureau sheet would have them), for import tests and benchmarks. Bios run 150–400
+/// characters. Requires the demo programmes to be imported first.
+pub fn synthetic_experts(count: usize, seed: u64) -> Vec<Value> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let institutions = Institutions::embedded();
+    let mut experts = Vec::with_capacity(count);
+    for index in 1..=count {
+        let topic = weighted(&mut rng, TOPICS, |topic| topic.weight);
+        let university = topic
+            .universities
+            .choose(&mut rng)
+            .copied()
+            .unwrap_or("山东大学");
+        let in_shandong = institutions
+            .university(university)
+            .and_then(|found| institutions.province_of(found))
+            == Some("山东省");
+        let mut value = expert(&mut rng, topic, university, in_shandong, None);
+        let mut bio = value["bio"].as_str().unwrap_or_default().to_owned();
+        // Grow the bio towards a target length of 150–400 characters, as real bios run.
+        let target = rng.random_range(150..=400);
+        for _ in 0..12 {
+            let length = bio.chars().count();
+            if length >= target {
+                break;
+            }
+            let other = TOPICS.choose(&mut rng).unwrap_or(topic);
+            let addition = format!(
+                "近年来还关注{}，{}。",
+                other.fields.join("、"),
+                other.industry_link
+            );
+            if length + addition.chars().count() > 400 {
+                break;
+            }
+            bio.push_str(&addition);
+        }
+        value["bio"] = Value::from(bio);
+        let names: Vec<Value> = value["programs"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| {
+                        PROGRAMS
+                            .iter()
+                            .find(|program| Some(program.0) == id.as_str())
+                    })
+                    .map(|program| Value::from(program.1))
+                    .collect()
+            })
+            .unwrap_or_default();
+        value["programs"] = Value::from(names);
+        value["id"] = Value::from(format!("synthetic-expert-{index:06}"));
+        value["email"] = Value::from(format!("x{index:06}@{DEMO_MAIL_DOMAIN}"));
+        experts.push(value);
+    }
+    experts
+}
+
+/// Returns the demo programmes as import rows.
+pub fn program_rows() -> Vec<Row> {
+    rows(program_values())
+}
+
+fn program_values() -> Vec<Value> {
+    PROGRAMS
+        .iter()
+        .map(|(id, name, level, description)| json!({"id": id, "name": name, "level": level, "description": description}))
+        .collect()
 }
 
 /// Coverage state of a demo enterprise, decided up front so the roster has exactly

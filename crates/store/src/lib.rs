@@ -15,6 +15,7 @@
 pub mod entity;
 mod error;
 mod registry;
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use registry::{

@@ -307,9 +307,7 @@ fn from_table(kind: ImportKind, header: &[String], table: Vec<(usize, Vec<Value>
         columns.push(field);
     }
     for required in kind.required_fields() {
-        if !columns.contains(&Some(*required))
-            && !(kind == ImportKind::Enterprises && *required == "county")
-        {
+        if !columns.contains(&Some(*required)) {
             source
                 .problems
                 .push(Problem::file(format!("missing column '{required}'")));

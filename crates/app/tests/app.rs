@@ -1,0 +1,589 @@
+//! Use-case tests: imports, the demo county and the coverage report, on SQLite and (when
+//! `LABBRIDGE_TEST_DATABASE_URL` is set) PostgreSQL.
+
+use std::path::{Path, PathBuf};
+
+use labbridge_app::import::{ImportFailure, ImportKind, Progress};
+use labbridge_app::{App, Error, Settings, demo};
+use labbridge_domain::CreditCode;
+use labbridge_store::testing::{drop_postgres_database, fresh_postgres_url, sqlite_memory_url};
+use serde_json::{Value, json};
+
+struct Fixture {
+    app: App,
+    dir: tempfile::TempDir,
+    postgres_url: Option<String>,
+}
+
+impl Fixture {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    async fn finish(self) {
+        if let Some(url) = self.postgres_url {
+            self.app
+                .store
+                .connection()
+                .clone()
+                .close()
+                .await
+                .expect("close");
+            drop_postgres_database(&url).await.expect("drop");
+        }
+    }
+}
+
+async fn open(url: String, postgres_url: Option<String>) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = Settings {
+        data_dir: dir.path().join("data"),
+        database_url: Some(url),
+        county: Some("临朐县".to_owned()),
+        addr: "127.0.0.1:0".to_owned(),
+    };
+    Fixture {
+        app: App::open(settings).await.expect("open"),
+        dir,
+        postgres_url,
+    }
+}
+
+macro_rules! app_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let fixture = super::open(super::sqlite_memory_url(), None).await;
+                    super::$name(&fixture).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(url) = super::fresh_postgres_url(stringify!($name)).await.expect("create database") else {
+                        eprintln!("postgres not configured: skipped");
+                        return;
+                    };
+                    let fixture = super::open(url.clone(), Some(url)).await;
+                    super::$name(&fixture).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+app_suite!(
+    reimport_counts_created_updated_unchanged,
+    one_bad_row_in_a_thousand_writes_nothing,
+    every_kind_of_bad_row_is_named,
+    gbk_csv_from_excel_is_decoded,
+    xlsx_with_chinese_headers_and_real_dates,
+    expert_file_of_two_thousand_long_bios,
+    institutions_are_normalised_on_import,
+    references_must_exist,
+    demo_county_is_64_of_246,
+);
+
+fn write_jsonl(path: &Path, values: &[Value]) {
+    let text: String = values.iter().map(|value| format!("{value}\n")).collect();
+    std::fs::write(path, text).expect("write jsonl");
+}
+
+fn credit_code(seed: usize) -> String {
+    // A numeric organisation part always completes to a valid code.
+    CreditCode::complete(&format!("91370724{:09}", seed % 1_000_000_000))
+        .map(|code| code.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+fn failure(error: Error) -> ImportFailure {
+    match error {
+        Error::Import(failure) => failure,
+        other => panic!("expected an import failure, got {other:?}"),
+    }
+}
+
+async fn import(
+    fixture: &Fixture,
+    kind: ImportKind,
+    path: &Path,
+) -> labbridge_app::Result<labbridge_app::import::ImportSummary> {
+    fixture.app.import_file(kind, path, Progress::Hidden).await
+}
+
+async fn reimport_counts_created_updated_unchanged(fixture: &Fixture) {
+    let path = fixture.path("programs.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            json!({"id": "p1", "name": "泰山学者", "level": "省级"}),
+            json!({"id": "p2", "name": "长江学者奖励计划", "level": "国家级"}),
+        ],
+    );
+    let first = import(fixture, ImportKind::Programs, &path)
+        .await
+        .expect("first import");
+    assert_eq!((first.created, first.updated, first.unchanged), (2, 0, 0));
+    let again = import(fixture, ImportKind::Programs, &path)
+        .await
+        .expect("second import");
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+    write_jsonl(
+        &path,
+        &[
+            json!({"id": "p1", "name": "泰山学者", "level": "省级", "description": "新增说明"}),
+            json!({"id": "p2", "name": "长江学者奖励计划", "level": "国家级"}),
+            json!({"id": "p3", "name": "泰山产业领军人才", "level": "省级"}),
+        ],
+    );
+    let third = import(fixture, ImportKind::Programs, &path)
+        .await
+        .expect("third import");
+    assert_eq!((third.created, third.updated, third.unchanged), (1, 1, 1));
+    assert_eq!(
+        fixture.app.store.counts().await.expect("counts").programs,
+        3
+    );
+}
+
+fn enterprise_csv_line(index: usize, code: &str) -> String {
+    format!(
+        "E{index:04},临朐测试{index}铝业有限公司,{code},五井镇,铝材深加工,是,2026,建筑铝型材,5\n"
+    )
+}
+
+async fn one_bad_row_in_a_thousand_writes_nothing(fixture: &Fixture) {
+    let mut csv = String::from(
+        "id,name,credit_code,town,industry,above_scale,roster_year,products,rd_staff\n",
+    );
+    for index in 0..1000 {
+        let code = if index == 500 {
+            "91370724000000000X".to_owned()
+        } else {
+            credit_code(index)
+        };
+        csv.push_str(&enterprise_csv_line(index, &code));
+    }
+    let path = fixture.path("enterprises.csv");
+    std::fs::write(&path, &csv).expect("write");
+    let failure = failure(
+        import(fixture, ImportKind::Enterprises, &path)
+            .await
+            .expect_err("must fail"),
+    );
+    assert_eq!(failure.problems.len(), 1, "{:?}", failure.problems);
+    let line = &failure.lines()[0];
+    assert!(
+        line.starts_with(&format!("{}:502: credit_code: ", path.display())),
+        "{line}"
+    );
+    assert_eq!(
+        fixture
+            .app
+            .store
+            .counts()
+            .await
+            .expect("counts")
+            .enterprises,
+        0,
+        "nothing may be written"
+    );
+
+    let fixed = csv.replace("91370724000000000X", &credit_code(500));
+    std::fs::write(&path, fixed).expect("write");
+    let summary = import(fixture, ImportKind::Enterprises, &path)
+        .await
+        .expect("valid file");
+    assert_eq!(summary.created, 1000);
+}
+
+async fn every_kind_of_bad_row_is_named(fixture: &Fixture) {
+    let good = credit_code(1);
+    let path = fixture.path("bad.jsonl");
+    let base = json!({"id": "E1", "name": "甲公司", "credit_code": good, "town": "五井镇", "industry": "铝材深加工", "above_scale": true, "roster_year": 2026});
+    let with = |changes: Value| {
+        let mut value = base.clone();
+        for (key, change) in changes.as_object().expect("object") {
+            if change.is_null() {
+                value.as_object_mut().expect("object").remove(key);
+            } else {
+                value[key] = change.clone();
+            }
+        }
+        value
+    };
+    write_jsonl(
+        &path,
+        &[
+            base.clone(),
+            with(json!({"id": "E2", "credit_code": "91370724MA3C0X0X1T"})),
+            with(json!({"id": "E3", "credit_code": credit_code(3), "town": "城南镇"})),
+            with(json!({"id": "E4", "credit_code": credit_code(4), "name": null})),
+            with(
+                json!({"id": "E5", "credit_code": credit_code(5), "rd_institutions": [{"kind": "企业技术中心", "recognized_on": "2024-02-30"}]}),
+            ),
+            with(json!({"credit_code": credit_code(6)})),
+            with(json!({"id": "E7", "credit_code": credit_code(7), "industry": "纺织"})),
+            with(json!({"id": "E8", "credit_code": good.clone()})),
+        ],
+    );
+    let failure = failure(
+        import(fixture, ImportKind::Enterprises, &path)
+            .await
+            .expect_err("must fail"),
+    );
+    let found: Vec<(Option<usize>, Option<&str>)> = failure
+        .problems
+        .iter()
+        .map(|problem| (problem.row, problem.field.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Some(2), Some("credit_code")),
+            (Some(3), Some("town")),
+            (Some(4), Some("name")),
+            (Some(5), Some("rd_institutions[0].recognized_on")),
+            (Some(6), Some("id")),
+            (Some(7), Some("industry")),
+            (Some(8), Some("credit_code")),
+        ],
+        "{:#?}",
+        failure.lines()
+    );
+    assert!(
+        failure.lines()[1].contains("五井镇"),
+        "unknown town lists the real towns: {}",
+        failure.lines()[1]
+    );
+    assert_eq!(
+        fixture
+            .app
+            .store
+            .counts()
+            .await
+            .expect("counts")
+            .enterprises,
+        0
+    );
+}
+
+async fn gbk_csv_from_excel_is_decoded(fixture: &Fixture) {
+    let csv = format!(
+        "编号,企业名称,统一社会信用代码,镇街,产业链,是否规上,年度,研发人员\r\nG1,临朐县宏达铝业有限公司,{},东城街道,铝材深加工,是,2026,12\r\n",
+        credit_code(11)
+    );
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(&csv);
+    assert!(!unmappable);
+    let path = fixture.path("excel.csv");
+    std::fs::write(&path, &bytes).expect("write");
+    let summary = import(fixture, ImportKind::Enterprises, &path)
+        .await
+        .expect("gbk import");
+    assert_eq!(summary.created, 1);
+    assert!(
+        summary.notes.iter().any(|note| note.contains("GBK")),
+        "{:?}",
+        summary.notes
+    );
+    let stored = fixture
+        .app
+        .store
+        .enterprise("G1")
+        .await
+        .expect("query")
+        .expect("stored");
+    assert_eq!(stored.name, "临朐县宏达铝业有限公司");
+    assert_eq!(stored.town, "东城街道");
+}
+
+const ROSTER_HEADERS: [&str; 12] = [
+    "编号",
+    "企业名称",
+    "统一社会信用代码",
+    "镇街",
+    "产业链",
+    "是否规上",
+    "年度",
+    "研发人员",
+    "研发机构类型",
+    "研发机构级别",
+    "认定日期",
+    "复核日期",
+];
+
+/// Writes a roster workbook as a clerk would: Chinese headers, numeric ids, real date cells;
+/// `bad_town_row` (a sheet row number) gets a town that does not exist.
+fn write_roster_xlsx(path: &Path, rows: u32, bad_town_row: Option<u32>) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
+    for (column, header) in ROSTER_HEADERS.iter().enumerate() {
+        sheet
+            .write_string(0, column as u16, *header)
+            .expect("header");
+    }
+    for row in 1..=rows {
+        let town = if bad_town_row == Some(row + 1) {
+            "不存在镇"
+        } else {
+            "山旺镇"
+        };
+        sheet
+            .write_number(row, 0, f64::from(1000 + row))
+            .expect("numeric id");
+        sheet
+            .write_string(row, 1, format!("潍坊恒{row}机械有限公司"))
+            .expect("name");
+        sheet
+            .write_string(row, 2, credit_code(20 + row as usize))
+            .expect("code");
+        sheet.write_string(row, 3, town).expect("town");
+        sheet.write_string(row, 4, "机电装备").expect("industry");
+        sheet.write_boolean(row, 5, true).expect("scale");
+        sheet.write_number(row, 6, 2026.0).expect("year");
+        sheet.write_number(row, 7, 8.0).expect("staff");
+        sheet.write_string(row, 8, "企业技术中心").expect("kind");
+        sheet.write_string(row, 9, "市级").expect("level");
+        let recognized = ExcelDateTime::from_ymd(2023, 5, 18).expect("date");
+        sheet
+            .write_datetime_with_format(row, 10, &recognized, &date_format)
+            .expect("date");
+        let due = ExcelDateTime::from_ymd(2028, 5, 17).expect("date");
+        sheet
+            .write_datetime_with_format(row, 11, &due, &date_format)
+            .expect("date");
+    }
+    workbook.save(path).expect("save");
+}
+
+async fn xlsx_with_chinese_headers_and_real_dates(fixture: &Fixture) {
+    let path = fixture.path("roster.xlsx");
+    write_roster_xlsx(&path, 3, Some(4));
+    let failure = failure(
+        import(fixture, ImportKind::Enterprises, &path)
+            .await
+            .expect_err("row 4 is bad"),
+    );
+    assert_eq!(
+        failure.lines(),
+        [format!(
+            "{}:4: town: {}",
+            path.display(),
+            failure.problems[0].reason
+        )]
+    );
+    assert_eq!(
+        fixture
+            .app
+            .store
+            .counts()
+            .await
+            .expect("counts")
+            .enterprises,
+        0
+    );
+
+    write_roster_xlsx(&path, 2, None);
+    let summary = import(fixture, ImportKind::Enterprises, &path)
+        .await
+        .expect("valid workbook");
+    assert_eq!(summary.created, 2);
+    let roster = fixture.app.store.roster(2026).await.expect("roster");
+    let first = roster
+        .iter()
+        .find(|entry| entry.enterprise.id == "1001")
+        .expect("numeric id kept as text");
+    assert_eq!(
+        first.institutions[0].recognized_on.to_string(),
+        "2023-05-18"
+    );
+    assert_eq!(
+        first.institutions[0]
+            .review_due
+            .map(|date| date.to_string())
+            .as_deref(),
+        Some("2028-05-17")
+    );
+}
+
+async fn expert_file_of_two_thousand_long_bios(fixture: &Fixture) {
+    let programs = fixture.path("programs.jsonl");
+    let program_values: Vec<Value> = demo::program_rows()
+        .into_iter()
+        .map(|row| Value::Object(row.cells.into_iter().collect()))
+        .collect();
+    write_jsonl(&programs, &program_values);
+    import(fixture, ImportKind::Programs, &programs)
+        .await
+        .expect("programs");
+    let experts = demo::synthetic_experts(2000, 7);
+    let bio_lengths: Vec<usize> = experts
+        .iter()
+        .map(|expert| expert["bio"].as_str().unwrap_or_default().chars().count())
+        .collect();
+    assert!(
+        bio_lengths
+            .iter()
+            .all(|length| (150..=400).contains(length)),
+        "bios of 150–400 characters"
+    );
+    let path = fixture.path("experts.jsonl");
+    write_jsonl(&path, &experts);
+    let summary = import(fixture, ImportKind::Experts, &path)
+        .await
+        .expect("experts");
+    assert_eq!(summary.created, 2000);
+    let memberships = fixture
+        .app
+        .store
+        .expert_programs()
+        .await
+        .expect("memberships");
+    let named: usize = experts
+        .iter()
+        .filter(|expert| !expert["programs"].as_array().is_none_or(Vec::is_empty))
+        .count();
+    assert_eq!(
+        memberships.len(),
+        named,
+        "programmes given by name are linked by id"
+    );
+}
+
+async fn institutions_are_normalised_on_import(fixture: &Fixture) {
+    let path = fixture.path("labs.csv");
+    std::fs::write(
+        &path,
+        "id,name,institution,fields\nL1,材料实验室,北京科技大学（材料学院）,铝合金;挤压\nL2,机械实验室,北京科技大学天津学院,机械\nL3,金属所实验室, 中国科学院金属研究所(沈阳) ,金属\n",
+    )
+    .expect("write");
+    import(fixture, ImportKind::Labs, &path)
+        .await
+        .expect("labs");
+    let labs = labbridge_store::entity::lab::Entity::find()
+        .all(fixture.app.store.connection())
+        .await
+        .expect("labs");
+    let institution = |id: &str| {
+        labs.iter().find(|lab| lab.id == id).map(|lab| {
+            (
+                lab.institution.clone(),
+                lab.at_university,
+                lab.province.clone(),
+            )
+        })
+    };
+    assert_eq!(
+        institution("L1"),
+        Some(("北京科技大学".into(), true, Some("北京市".into())))
+    );
+    assert_eq!(
+        institution("L2"),
+        Some(("北京科技大学天津学院".into(), true, Some("天津市".into())))
+    );
+    assert_eq!(
+        institution("L3"),
+        Some(("中国科学院金属研究所（沈阳）".into(), false, None))
+    );
+    assert_eq!(
+        labs.iter()
+            .find(|lab| lab.id == "L1")
+            .map(|lab| lab.fields.as_str()),
+        Some(r#"["铝合金","挤压"]"#)
+    );
+}
+
+async fn references_must_exist(fixture: &Fixture) {
+    let path = fixture.path("partnerships.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            json!({"id": "P1", "enterprise": "nobody", "partner_kind": "expert", "partner": "ghost", "kind": "技术开发合同", "valid_from": "2025-01-01", "valid_to": "2024-01-01"}),
+        ],
+    );
+    let failure = failure(
+        import(fixture, ImportKind::Partnerships, &path)
+            .await
+            .expect_err("unknown references"),
+    );
+    let fields: Vec<&str> = failure
+        .problems
+        .iter()
+        .filter_map(|problem| problem.field.as_deref())
+        .collect();
+    assert_eq!(
+        fields,
+        ["enterprise", "partner", "valid_to"],
+        "{:?}",
+        failure.lines()
+    );
+}
+
+async fn demo_county_is_64_of_246(fixture: &Fixture) {
+    let summary = fixture
+        .app
+        .load_demo(2026, Progress::Hidden)
+        .await
+        .expect("demo");
+    assert_eq!(summary.imports.len(), 6);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let report = fixture.app.coverage(None, today).await.expect("coverage");
+    assert_eq!((report.year, report.total, report.covered), (2026, 246, 64));
+    assert!((report.rate - 64.0 / 246.0).abs() < 1e-12);
+    assert_eq!(report.by_town.len(), 10, "the ten real towns of 临朐县");
+    assert_eq!(report.by_town.iter().map(|row| row.total).sum::<u32>(), 246);
+    assert_eq!(
+        report.by_town.iter().map(|row| row.covered).sum::<u32>(),
+        64
+    );
+    assert_eq!(
+        report.by_industry.iter().map(|row| row.total).sum::<u32>(),
+        246
+    );
+    assert_eq!(report.by_industry.len(), 4);
+    let counts = fixture.app.store.counts().await.expect("counts");
+    assert_eq!(
+        (counts.labs, counts.experts, counts.programs),
+        (300, 3000, 9)
+    );
+    assert!(counts.needs > 246);
+    // The counts hold on any day of the roster year.
+    for (month, date) in [(1, 1), (6, 30), (12, 31)] {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, month, date).expect("date");
+        assert_eq!(
+            fixture
+                .app
+                .coverage(Some(2026), day)
+                .await
+                .expect("coverage")
+                .covered,
+            64,
+            "on {day}"
+        );
+    }
+    assert!(matches!(
+        fixture.app.load_demo(2026, Progress::Hidden).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(fixture.app.has_demo_data().await.expect("demo marker"));
+}
+
+#[test]
+fn demo_generation_is_deterministic() {
+    let first = demo::generate(2026);
+    let second = demo::generate(2026);
+    for ((kind, rows), (other_kind, other_rows)) in first.kinds.iter().zip(&second.kinds) {
+        assert_eq!(kind, other_kind);
+        assert_eq!(rows, other_rows, "{kind} rows differ between runs");
+    }
+}
+
+use sea_orm::EntityTrait;

@@ -1,0 +1,399 @@
+//! The store suite: every test runs on SQLite (in memory) and, when
+//! `LABBRIDGE_TEST_DATABASE_URL` is set, on a fresh PostgreSQL database — through the same
+//! migrations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use labbridge_migrations::{Migrator, MigratorTrait};
+use labbridge_store::entity::{enterprise, expert, lab, partnership, program, rd_institution};
+use labbridge_store::testing::{drop_postgres_database, fresh_postgres_url, sqlite_memory_url};
+use labbridge_store::{EnterpriseRecord, ExpertRecord, RecordKind, Store, TransactionTrait};
+
+macro_rules! store_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store = labbridge_store::Store::connect(&super::sqlite_memory_url()).await.expect("sqlite");
+                    assert_eq!(store.backend_name(), "sqlite");
+                    super::$name(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(url) = super::fresh_postgres_url(stringify!($name)).await.expect("create database") else {
+                        eprintln!("postgres not configured (LABBRIDGE_TEST_DATABASE_URL unset): skipped");
+                        return;
+                    };
+                    let store = labbridge_store::Store::connect(&url).await.expect("postgres");
+                    assert_eq!(store.backend_name(), "postgres");
+                    super::$name(&store).await;
+                    store.connection().clone().close().await.expect("close");
+                    super::drop_postgres_database(&url).await.expect("drop database");
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    starts_empty_and_answers,
+    migrations_are_reversible,
+    upsert_replaces_enterprise_and_its_institutions,
+    upsert_replaces_expert_programs,
+    roster_filters_by_year_and_scale,
+    hashes_and_codes_are_readable,
+    uncommitted_transaction_writes_nothing,
+    large_batches_stay_under_parameter_limits,
+    credit_codes_are_unique,
+    chinese_text_round_trips,
+);
+
+fn day(year: i32, month: u32, date: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, date).expect("valid date")
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).expect("valid time")
+}
+
+fn enterprise(id: &str, code: &str, year: i32, above_scale: bool) -> enterprise::Model {
+    enterprise::Model {
+        id: id.to_owned(),
+        name: format!("{id}有限公司"),
+        credit_code: code.to_owned(),
+        county_code: "370724".to_owned(),
+        town_code: "370724101".to_owned(),
+        town: "五井镇".to_owned(),
+        industry: "aluminium".to_owned(),
+        above_scale,
+        roster_year: year,
+        products: "铝型材".to_owned(),
+        rd_staff: 3,
+        contact_email: None,
+        owner: Some("kjj-wang".to_owned()),
+        content_hash: format!("hash-{id}"),
+        updated_at: now(),
+    }
+}
+
+fn institution(kind: &str, from: NaiveDate, to: Option<NaiveDate>) -> rd_institution::Model {
+    rd_institution::Model {
+        id: 0,
+        enterprise_id: String::new(),
+        kind: kind.to_owned(),
+        level: Some("county".to_owned()),
+        number: Some("临科字〔2024〕1号".to_owned()),
+        recognized_on: from,
+        review_due: to,
+    }
+}
+
+fn record(model: enterprise::Model, institutions: Vec<rd_institution::Model>) -> EnterpriseRecord {
+    let institutions = institutions
+        .into_iter()
+        .map(|mut institution| {
+            institution.enterprise_id = model.id.clone();
+            institution
+        })
+        .collect();
+    EnterpriseRecord {
+        enterprise: model,
+        institutions,
+    }
+}
+
+fn lab_model(id: &str) -> lab::Model {
+    lab::Model {
+        id: id.to_owned(),
+        name: format!("轻合金精密成形实验室{id}"),
+        institution: "北京科技大学".to_owned(),
+        at_university: true,
+        level: Some("省重点实验室".to_owned()),
+        fields: r#"["铝合金","挤压"]"#.to_owned(),
+        description: Some("研究铝合金挤压".to_owned()),
+        province: Some("北京市".to_owned()),
+        email: None,
+        capacity: Some(5),
+        content_hash: format!("hash-{id}"),
+        updated_at: now(),
+    }
+}
+
+fn program_model(id: &str, name: &str) -> program::Model {
+    program::Model {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        level: "provincial".to_owned(),
+        description: None,
+        content_hash: format!("hash-{id}"),
+        updated_at: now(),
+    }
+}
+
+fn expert_model(id: &str, bio: &str) -> expert::Model {
+    expert::Model {
+        id: id.to_owned(),
+        name: "王伟".to_owned(),
+        institution: "中南大学".to_owned(),
+        at_university: true,
+        title: Some("教授".to_owned()),
+        fields: r#"["热处理"]"#.to_owned(),
+        bio: Some(bio.to_owned()),
+        lab_id: None,
+        province: Some("湖南省".to_owned()),
+        email: Some("x@demo.labbridge.invalid".to_owned()),
+        capacity: None,
+        open_to_post: true,
+        content_hash: format!("hash-{id}"),
+        updated_at: now(),
+    }
+}
+
+async fn write_enterprises(store: &Store, records: &[EnterpriseRecord]) {
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_enterprises(&transaction, records)
+        .await
+        .expect("upsert");
+    transaction.commit().await.expect("commit");
+}
+
+async fn starts_empty_and_answers(store: &Store) {
+    store.ping().await.expect("ping");
+    assert_eq!(
+        store.counts().await.expect("counts"),
+        labbridge_store::Counts::default()
+    );
+    assert!(store.roster_years().await.expect("years").is_empty());
+}
+
+async fn migrations_are_reversible(store: &Store) {
+    write_enterprises(
+        store,
+        &[record(
+            enterprise("e1", "91370724MA3C0X0X1Q", 2026, true),
+            vec![],
+        )],
+    )
+    .await;
+    Migrator::down(store.connection(), None)
+        .await
+        .expect("down");
+    Migrator::up(store.connection(), None)
+        .await
+        .expect("up again");
+    assert_eq!(store.counts().await.expect("counts").enterprises, 0);
+}
+
+async fn upsert_replaces_enterprise_and_its_institutions(store: &Store) {
+    let first = record(
+        enterprise("e1", "91370724MA3C0X0X1Q", 2026, true),
+        vec![
+            institution("technology_centre", day(2020, 1, 1), Some(day(2027, 1, 1))),
+            institution("rd_centre", day(2019, 1, 1), None),
+        ],
+    );
+    write_enterprises(store, std::slice::from_ref(&first)).await;
+    let roster = store.roster(2026).await.expect("roster");
+    assert_eq!(roster.len(), 1);
+    assert_eq!(roster[0].institutions.len(), 2);
+
+    let mut changed = first.clone();
+    changed.enterprise.name = "临朐华建铝业有限公司".to_owned();
+    changed.enterprise.rd_staff = 40;
+    changed.institutions.truncate(1);
+    write_enterprises(store, &[changed]).await;
+    let roster = store.roster(2026).await.expect("roster");
+    assert_eq!(store.counts().await.expect("counts").enterprises, 1);
+    assert_eq!(roster[0].enterprise.name, "临朐华建铝业有限公司");
+    assert_eq!(roster[0].enterprise.rd_staff, 40);
+    assert_eq!(roster[0].institutions.len(), 1);
+    assert_eq!(roster[0].institutions[0].review_due, Some(day(2027, 1, 1)));
+}
+
+async fn upsert_replaces_expert_programs(store: &Store) {
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_programs(
+        &transaction,
+        vec![
+            program_model("p1", "泰山学者"),
+            program_model("p2", "长江学者奖励计划"),
+        ],
+    )
+    .await
+    .expect("programs");
+    Store::upsert_experts(
+        &transaction,
+        &[ExpertRecord {
+            expert: expert_model("x1", "铝合金"),
+            programs: vec!["p1".into(), "p2".into()],
+        }],
+    )
+    .await
+    .expect("experts");
+    transaction.commit().await.expect("commit");
+    assert_eq!(
+        store.expert_programs().await.expect("memberships")["x1"].len(),
+        2
+    );
+
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_experts(
+        &transaction,
+        &[ExpertRecord {
+            expert: expert_model("x1", "铝合金"),
+            programs: vec!["p2".into()],
+        }],
+    )
+    .await
+    .expect("experts");
+    transaction.commit().await.expect("commit");
+    assert_eq!(
+        store.expert_programs().await.expect("memberships")["x1"],
+        ["p2"]
+    );
+    assert_eq!(store.program_names().await.expect("names").len(), 2);
+}
+
+async fn roster_filters_by_year_and_scale(store: &Store) {
+    write_enterprises(
+        store,
+        &[
+            record(enterprise("a", "91110000802100433B", 2026, true), vec![]),
+            record(enterprise("b", "91440300708461136T", 2025, true), vec![]),
+            record(enterprise("c", "91330100716105852F", 2026, false), vec![]),
+        ],
+    )
+    .await;
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_partnerships(
+        &transaction,
+        vec![partnership::Model {
+            id: "p-a".into(),
+            enterprise_id: "a".into(),
+            partner_kind: "institution".into(),
+            partner: "山东大学".into(),
+            kind: "development_contract".into(),
+            valid_from: day(2025, 3, 1),
+            valid_to: None,
+            evidence: None,
+            content_hash: "h".into(),
+            updated_at: now(),
+        }],
+    )
+    .await
+    .expect("partnerships");
+    transaction.commit().await.expect("commit");
+    let roster = store.roster(2026).await.expect("roster");
+    assert_eq!(
+        roster
+            .iter()
+            .map(|entry| entry.enterprise.id.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    assert_eq!(roster[0].partnerships.len(), 1);
+    assert_eq!(store.roster_years().await.expect("years"), [2026, 2025]);
+}
+
+async fn hashes_and_codes_are_readable(store: &Store) {
+    write_enterprises(
+        store,
+        &[record(
+            enterprise("a", "91110000802100433B", 2026, true),
+            vec![],
+        )],
+    )
+    .await;
+    let hashes = store
+        .content_hashes(RecordKind::Enterprises)
+        .await
+        .expect("hashes");
+    assert_eq!(hashes["a"], "hash-a");
+    assert_eq!(
+        store.credit_codes().await.expect("codes")["91110000802100433B"],
+        "a"
+    );
+    assert!(
+        store
+            .content_hashes(RecordKind::Experts)
+            .await
+            .expect("hashes")
+            .is_empty()
+    );
+}
+
+async fn uncommitted_transaction_writes_nothing(store: &Store) {
+    {
+        let transaction = store.begin().await.expect("begin");
+        Store::upsert_labs(&transaction, vec![lab_model("l1")])
+            .await
+            .expect("labs");
+        transaction.rollback().await.expect("rollback");
+    }
+    assert_eq!(store.counts().await.expect("counts").labs, 0);
+}
+
+async fn large_batches_stay_under_parameter_limits(store: &Store) {
+    let labs: Vec<lab::Model> = (0..6000)
+        .map(|index| lab_model(&format!("l{index}")))
+        .collect();
+    let transaction = store.connection().begin().await.expect("begin");
+    Store::upsert_labs(&transaction, labs.clone())
+        .await
+        .expect("first");
+    Store::upsert_labs(&transaction, labs).await.expect("again");
+    transaction.commit().await.expect("commit");
+    assert_eq!(store.counts().await.expect("counts").labs, 6000);
+}
+
+async fn credit_codes_are_unique(store: &Store) {
+    write_enterprises(
+        store,
+        &[record(
+            enterprise("a", "91110000802100433B", 2026, true),
+            vec![],
+        )],
+    )
+    .await;
+    let transaction = store.begin().await.expect("begin");
+    let clash = Store::upsert_enterprises(
+        &transaction,
+        &[record(
+            enterprise("b", "91110000802100433B", 2026, true),
+            vec![],
+        )],
+    )
+    .await;
+    assert!(
+        clash.is_err(),
+        "a second enterprise with the same credit code must be refused"
+    );
+}
+
+async fn chinese_text_round_trips(store: &Store) {
+    let bio = "王伟，教授，博士生导师。主要从事6061-T6铝合金热处理（固溶、时效）研究；发表论文100余篇 🚀。".repeat(5);
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_experts(
+        &transaction,
+        &[ExpertRecord {
+            expert: expert_model("x1", &bio),
+            programs: vec![],
+        }],
+    )
+    .await
+    .expect("experts");
+    transaction.commit().await.expect("commit");
+    let stored = labbridge_store::entity::expert::Entity::find_by_id("x1".to_owned())
+        .one(store.connection())
+        .await
+        .expect("query")
+        .expect("stored");
+    assert_eq!(stored.bio.as_deref(), Some(bio.as_str()));
+    assert_eq!(stored.updated_at, now());
+}
+
+use sea_orm::EntityTrait;
