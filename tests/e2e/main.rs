@@ -1,1 +1,8 @@
+//! End-to-end tests: they run the built `labbridge` binary as a user would.
+//!
+//! Build it first (`cargo build -p labbridge-cli`; `tests/run` does), or point
+//! `LABBRIDGE_BIN` at a binary.
 
+mod cli;
+mod serve;
+mod support;
