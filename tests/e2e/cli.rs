@@ -7,14 +7,25 @@ use crate::support::{labbridge, run, stderr, stdout};
 fn credit_code(seed: u32) -> String {
     // GB 32100-2015 check character, computed here independently of the product's code.
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let body = format!("91370724{seed:09}");
     let sum: u32 = body
         .bytes()
         .zip(WEIGHTS)
-        .map(|(byte, weight)| ALPHABET.iter().position(|candidate| *candidate == byte).unwrap_or(0) as u32 * weight)
+        .map(|(byte, weight)| {
+            ALPHABET
+                .iter()
+                .position(|candidate| *candidate == byte)
+                .unwrap_or(0) as u32
+                * weight
+        })
         .sum();
-    format!("{body}{}", ALPHABET[((31 - sum % 31) % 31) as usize] as char)
+    format!(
+        "{body}{}",
+        ALPHABET[((31 - sum % 31) % 31) as usize] as char
+    )
 }
 
 #[test]
@@ -27,13 +38,22 @@ fn demo_county_reports_64_of_246() {
     let json = run(labbridge(dir.path()).args(["coverage", "--json"]));
     assert!(json.status.success(), "{}", stderr(&json));
     let report: Value = serde_json::from_str(&stdout(&json)).expect("json");
-    assert_eq!((report["total"].as_u64(), report["covered"].as_u64()), (Some(246), Some(64)));
-    assert_eq!(format!("{:.1}%", report["rate"].as_f64().expect("rate") * 100.0), "26.0%");
+    assert_eq!(
+        (report["total"].as_u64(), report["covered"].as_u64()),
+        (Some(246), Some(64))
+    );
+    assert_eq!(
+        format!("{:.1}%", report["rate"].as_f64().expect("rate") * 100.0),
+        "26.0%"
+    );
 
     let text = run(labbridge(dir.path()).arg("coverage"));
     let out = stdout(&text);
     assert!(out.contains("64 / 246 (26.0%)"), "{out}");
-    assert!(out.contains("城关街道") && out.contains("铝材深加工"), "{out}");
+    assert!(
+        out.contains("城关街道") && out.contains("铝材深加工"),
+        "{out}"
+    );
 
     let again = run(labbridge(dir.path()).arg("demo"));
     assert_eq!(again.status.code(), Some(1));
@@ -43,19 +63,34 @@ fn demo_county_reports_64_of_246() {
 #[test]
 fn a_bad_row_among_a_thousand_is_named_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut csv = String::from("id,name,credit_code,county,town,industry,above_scale,roster_year\n");
+    let mut csv =
+        String::from("id,name,credit_code,county,town,industry,above_scale,roster_year\n");
     for index in 0..1000u32 {
-        let code = if index == 700 { credit_code(index).replace("91370724", "91370725") } else { credit_code(index) };
-        csv.push_str(&format!("E{index},临朐{index}铝业有限公司,{code},临朐县,城关街道,铝材深加工,是,2026\n"));
+        let code = if index == 700 {
+            credit_code(index).replace("91370724", "91370725")
+        } else {
+            credit_code(index)
+        };
+        csv.push_str(&format!(
+            "E{index},临朐{index}铝业有限公司,{code},临朐县,城关街道,铝材深加工,是,2026\n"
+        ));
     }
     let file = dir.path().join("roster.csv");
     std::fs::write(&file, csv).expect("write");
-    let output = run(labbridge(&dir.path().join("data")).args(["import", "enterprises"]).arg(&file));
+    let output = run(labbridge(&dir.path().join("data"))
+        .args(["import", "enterprises"])
+        .arg(&file));
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
-    let lines: Vec<&str> = errors.lines().filter(|line| line.starts_with(&file.display().to_string())).collect();
+    let lines: Vec<&str> = errors
+        .lines()
+        .filter(|line| line.starts_with(&file.display().to_string()))
+        .collect();
     assert_eq!(lines.len(), 1, "{errors}");
-    assert!(lines[0].starts_with(&format!("{}:702: credit_code: ", file.display())), "{errors}");
+    assert!(
+        lines[0].starts_with(&format!("{}:702: credit_code: ", file.display())),
+        "{errors}"
+    );
 
     let report = run(labbridge(&dir.path().join("data")).args(["coverage", "--json"]));
     let report: Value = serde_json::from_str(&stdout(&report)).expect("json");
@@ -74,21 +109,36 @@ fn county_comes_from_flag_env_or_config_file() {
     let data = dir.path().join("data");
     let without = run(labbridge(&data).args(["import", "enterprises"]).arg(&file));
     assert_eq!(without.status.code(), Some(1));
-    assert!(stderr(&without).contains(":2: county: no county given"), "{}", stderr(&without));
+    assert!(
+        stderr(&without).contains(":2: county: no county given"),
+        "{}",
+        stderr(&without)
+    );
 
-    let with_env = run(labbridge(&data).env("LABBRIDGE_COUNTY", "临朐县").args(["import", "enterprises"]).arg(&file));
+    let with_env = run(labbridge(&data)
+        .env("LABBRIDGE_COUNTY", "临朐县")
+        .args(["import", "enterprises"])
+        .arg(&file));
     assert!(with_env.status.success(), "{}", stderr(&with_env));
     assert!(stdout(&with_env).contains("1 created"));
 
     let config = dir.path().join("labbridge.toml");
     std::fs::write(&config, "county = \"370724\"\n").expect("write config");
-    let with_file = run(labbridge(&data).arg("--config").arg(&config).args(["import", "enterprises"]).arg(&file));
+    let with_file = run(labbridge(&data)
+        .arg("--config")
+        .arg(&config)
+        .args(["import", "enterprises"])
+        .arg(&file));
     assert!(with_file.status.success(), "{}", stderr(&with_file));
     assert!(stdout(&with_file).contains("1 unchanged"));
 
     let bad_flag = run(labbridge(&data).args(["--county", "火星县", "coverage"]));
     assert_eq!(bad_flag.status.code(), Some(1));
-    assert!(stderr(&bad_flag).contains("火星县"), "{}", stderr(&bad_flag));
+    assert!(
+        stderr(&bad_flag).contains("火星县"),
+        "{}",
+        stderr(&bad_flag)
+    );
 }
 
 #[test]
@@ -102,5 +152,9 @@ fn unknown_kind_and_unknown_file_type_are_clear_errors() {
     std::fs::write(&file, b"%PDF").expect("write");
     let output = run(labbridge(dir.path()).args(["import", "labs"]).arg(&file));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains(&format!("{}: unknown file type '.pdf'", file.display())), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("{}: unknown file type '.pdf'", file.display())),
+        "{}",
+        stderr(&output)
+    );
 }

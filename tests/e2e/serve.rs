@@ -26,19 +26,28 @@ fn serves_the_demo_county_and_shuts_down_on_sigterm() {
     let (status, body) = http_get(port, "/api/v1/coverage").expect("coverage");
     assert_eq!(status, 200);
     let report: Value = serde_json::from_str(&body).expect("json");
-    assert_eq!((report["covered"].as_u64(), report["total"].as_u64()), (Some(64), Some(246)));
+    assert_eq!(
+        (report["covered"].as_u64(), report["total"].as_u64()),
+        (Some(64), Some(246))
+    );
     let (status, page) = http_get(port, "/").expect("page");
     assert_eq!(status, 200);
     assert!(page.contains("26.0%"));
 
-    let terminated = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(terminated.success());
     let start = Instant::now();
     let exit = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "server did not stop after SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "server did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
