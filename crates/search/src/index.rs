@@ -1,0 +1,871 @@
+//! The [`SearchIndex`]: opening (and deciding when to rebuild), writing, and searching.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::query::{self, Plan};
+use crate::schema::{self, BIGRAMS, Fields, WORDS};
+use crate::text::ChineseTokenizer;
+use crate::{Error, Result};
+
+/// What can be searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An expert.
+    Expert,
+    /// A lab or research centre.
+    Lab,
+    /// A talent programme.
+    Program,
+    /// An enterprise's technical need (staff only).
+    Need,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 4] = [Kind::Expert, Kind::Lab, Kind::Program, Kind::Need];
+
+    /// Returns the API name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Expert => "expert",
+            Kind::Lab => "lab",
+            Kind::Program => "program",
+            Kind::Need => "need",
+        }
+    }
+
+    /// Parses the API name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == raw.trim())
+    }
+}
+
+/// One thing to index, derived from a registry record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    /// Its kind.
+    pub kind: Option<Kind>,
+    /// The registry id.
+    pub id: String,
+    /// Name (a need's title).
+    pub name: String,
+    /// Institution.
+    pub institution: Option<String>,
+    /// Title (教授 …).
+    pub title: Option<String>,
+    /// Fields and keywords.
+    pub fields: Vec<String>,
+    /// Bio or description.
+    pub body: String,
+    /// Programme names.
+    pub programs: Vec<String>,
+    /// Lab name.
+    pub lab: Option<String>,
+    /// Level.
+    pub level: Option<String>,
+    /// Province.
+    pub province: Option<String>,
+}
+
+/// Filters that narrow a search (all must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Institution, exact.
+    pub institution: Option<String>,
+    /// Province, exact.
+    pub province: Option<String>,
+    /// Programme name, exact.
+    pub program: Option<String>,
+    /// Level, exact.
+    pub level: Option<String>,
+    /// Field or keyword, exact.
+    pub field: Option<String>,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The user's text, as typed; any text is valid. Empty browses.
+    pub text: String,
+    /// Kinds to return; empty means experts, labs and programmes (never needs).
+    pub kinds: Vec<Kind>,
+    /// Filters.
+    pub filters: Filters,
+    /// Page size (at most 100).
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Whether to count facets.
+    pub facets: bool,
+    /// Treat the text as a long description ("similar to this need") rather than a query.
+    pub similar: bool,
+}
+
+/// One hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Its kind.
+    pub kind: Kind,
+    /// The registry id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Institution.
+    pub institution: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Relevance score.
+    pub score: f32,
+    /// Escaped HTML with the matches in `<em>`.
+    pub snippet: String,
+    /// Fields and keywords.
+    pub fields: Vec<String>,
+    /// Programme names.
+    pub programs: Vec<String>,
+    /// Province.
+    pub province: Option<String>,
+    /// Level.
+    pub level: Option<String>,
+}
+
+/// A facet value and how many matching documents carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The value.
+    pub value: String,
+    /// Matching documents with it.
+    pub count: u64,
+}
+
+/// Facet counts over all matching documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// By kind.
+    pub kind: Vec<FacetCount>,
+    /// By institution (top 20).
+    pub institution: Vec<FacetCount>,
+    /// By province.
+    pub province: Vec<FacetCount>,
+    /// By programme.
+    pub program: Vec<FacetCount>,
+    /// By level.
+    pub level: Vec<FacetCount>,
+    /// By field (top 20).
+    pub field: Vec<FacetCount>,
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Results {
+    /// Matching documents.
+    pub total: usize,
+    /// The page of hits.
+    pub hits: Vec<Hit>,
+    /// Facet counts, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+}
+
+/// What the index last saw of the registry, committed with the index itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The schema and dictionary version the index was built with.
+    pub version: String,
+    /// The registry's change mark the index is up to date with (opaque to this crate).
+    pub watermark: Option<String>,
+}
+
+/// How an index was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// It exists and matches this version: follow changes from its checkpoint.
+    Current,
+    /// It is missing, corrupt or of another version and was reset: rebuild it from the registry.
+    NeedsRebuild,
+}
+
+/// The search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Option<Mutex<IndexWriter>>,
+    fields: Fields,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SearchIndex")
+            .field("path", &self.path)
+            .field("writable", &self.writer.is_some())
+            .finish()
+    }
+}
+
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
+fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(
+        WORDS,
+        TextAnalyzer::builder(ChineseTokenizer::words()).build(),
+    );
+    index.tokenizers().register(
+        BIGRAMS,
+        TextAnalyzer::builder(ChineseTokenizer::bigrams()).build(),
+    );
+}
+
+impl SearchIndex {
+    /// Creates an index in memory (tests, tools).
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_ram(schema);
+        Self::finish(index, fields, None, true)
+    }
+
+    /// Opens the index in a directory for writing, creating or resetting it when it is
+    /// missing, corrupt or of another version. Fails with [`Error::Busy`] when another process
+    /// holds the writer.
+    pub fn open(path: &Path) -> Result<(Self, Opened)> {
+        std::fs::create_dir_all(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let (schema, fields) = schema::build();
+        let existing = Self::open_existing(path);
+        if let Some((index, _)) = &existing
+            && let Err(tantivy::TantivyError::LockFailure(_, _)) =
+                index.writer::<TantivyDocument>(WRITER_MEMORY)
+        {
+            return Err(Error::Busy(path.display().to_string()));
+        }
+        let current = existing.filter(|(index, checkpoint)| {
+            checkpoint.version == schema::version() && index.schema() == schema
+        });
+        let (index, opened) = match current {
+            Some((index, _)) => (index, Opened::Current),
+            None => {
+                tracing::info!(path = %path.display(), "search index missing, corrupt or outdated; recreating it");
+                Self::reset_directory(path)?;
+                let directory =
+                    MmapDirectory::open(path).map_err(|error| Error::Tantivy(error.into()))?;
+                (
+                    Index::create(directory, schema, tantivy::IndexSettings::default())?,
+                    Opened::NeedsRebuild,
+                )
+            }
+        };
+        Ok((
+            Self::finish(index, fields, Some(path.to_path_buf()), true)?,
+            opened,
+        ))
+    }
+
+    /// Opens an existing index for reading only (another process owns the writer).
+    pub fn open_read_only(path: &Path) -> Result<Option<Self>> {
+        let (schema, fields) = schema::build();
+        match Self::open_existing(path) {
+            Some((index, checkpoint))
+                if checkpoint.version == schema::version() && index.schema() == schema =>
+            {
+                Ok(Some(Self::finish(
+                    index,
+                    fields,
+                    Some(path.to_path_buf()),
+                    false,
+                )?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn open_existing(path: &Path) -> Option<(Index, Checkpoint)> {
+        let index = Index::open_in_dir(path).ok()?;
+        let payload = index.load_metas().ok()?.payload?;
+        let checkpoint: Checkpoint = serde_json::from_str(&payload).ok()?;
+        Some((index, checkpoint))
+    }
+
+    fn reset_directory(path: &Path) -> Result<()> {
+        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let entry_path = entry.path();
+            let removed = if entry_path.is_dir() {
+                std::fs::remove_dir_all(&entry_path)
+            } else {
+                std::fs::remove_file(&entry_path)
+            };
+            removed.map_err(|source| Error::Io {
+                path: entry_path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish(index: Index, fields: Fields, path: Option<PathBuf>, writable: bool) -> Result<Self> {
+        register_tokenizers(&index);
+        let writer = if writable {
+            match index.writer(WRITER_MEMORY) {
+                Ok(writer) => Some(Mutex::new(writer)),
+                Err(tantivy::TantivyError::LockFailure(_, _)) => {
+                    return Err(Error::Busy(
+                        path.map(|path| path.display().to_string())
+                            .unwrap_or_default(),
+                    ));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        } else {
+            None
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            writer,
+            fields,
+            path,
+        })
+    }
+
+    /// Returns the checkpoint of the last commit.
+    pub fn checkpoint(&self) -> Checkpoint {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|metas| metas.payload)
+            .and_then(|payload| serde_json::from_str(&payload).ok())
+            .unwrap_or_default()
+    }
+
+    /// Returns the number of indexed documents.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Returns whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        let writer = self.writer.as_ref().ok_or(Error::ReadOnly)?;
+        Ok(writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    fn to_tantivy(&self, document: &Document) -> Option<TantivyDocument> {
+        let fields = &self.fields;
+        let kind = document.kind?;
+        let mut out = TantivyDocument::default();
+        out.add_text(fields.key, format!("{}:{}", kind.name(), document.id));
+        out.add_text(fields.kind, kind.name());
+        out.add_text(fields.id, &document.id);
+        out.add_text(fields.name, &document.name);
+        out.add_facet(fields.facets, Facet::from_path(["kind", kind.name()]));
+        if let Some(institution) = &document.institution {
+            out.add_text(fields.institution, institution);
+            out.add_facet(
+                fields.facets,
+                Facet::from_path(["institution", institution.as_str()]),
+            );
+        }
+        if let Some(title) = &document.title {
+            out.add_text(fields.title, title);
+        }
+        for field in &document.fields {
+            out.add_text(fields.fields, field);
+            out.add_text(fields.bigrams, field);
+            out.add_facet(fields.facets, Facet::from_path(["field", field.as_str()]));
+        }
+        out.add_text(fields.body, &document.body);
+        for program in &document.programs {
+            out.add_text(fields.programs, program);
+            out.add_facet(
+                fields.facets,
+                Facet::from_path(["program", program.as_str()]),
+            );
+        }
+        if let Some(lab) = &document.lab {
+            out.add_text(fields.lab, lab);
+        }
+        if let Some(level) = &document.level {
+            out.add_text(fields.level, level);
+            out.add_facet(fields.facets, Facet::from_path(["level", level.as_str()]));
+        }
+        if let Some(province) = &document.province {
+            out.add_text(fields.province, province);
+            out.add_facet(
+                fields.facets,
+                Facet::from_path(["province", province.as_str()]),
+            );
+        }
+        out.add_text(fields.bigrams, &document.name);
+        out.add_text(fields.bigrams, &document.body);
+        Some(out)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, watermark: Option<String>) -> Result<()> {
+        let checkpoint = Checkpoint {
+            version: schema::version(),
+            watermark,
+        };
+        let payload = serde_json::to_string(&checkpoint).unwrap_or_default();
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replaces the whole index with these documents, committing once at the end.
+    pub fn rebuild(
+        &self,
+        documents: impl IntoIterator<Item = Document>,
+        watermark: Option<String>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let mut writer = self.writer()?;
+        writer.delete_all_documents()?;
+        let mut added = 0;
+        for document in documents {
+            if let Some(tantivy_document) = self.to_tantivy(&document) {
+                writer.add_document(tantivy_document)?;
+                added += 1;
+                if added % 1000 == 0 {
+                    progress(added);
+                }
+            }
+        }
+        self.commit(&mut writer, watermark)?;
+        progress(added);
+        Ok(added)
+    }
+
+    /// Adds or replaces documents (by kind and id) and commits with a new watermark.
+    pub fn upsert(&self, documents: &[Document], watermark: Option<String>) -> Result<()> {
+        let mut writer = self.writer()?;
+        for document in documents {
+            let Some(kind) = document.kind else { continue };
+            writer.delete_term(Term::from_field_text(
+                self.fields.key,
+                &format!("{}:{}", kind.name(), document.id),
+            ));
+            if let Some(tantivy_document) = self.to_tantivy(document) {
+                writer.add_document(tantivy_document)?;
+            }
+        }
+        self.commit(&mut writer, watermark)
+    }
+
+    /// Searches.
+    pub fn search(&self, request: &Request) -> Result<Results> {
+        let searcher = self.reader.searcher();
+        let plan = if request.similar {
+            query::plan_similar(&request.text)
+        } else {
+            query::plan(&request.text)
+        };
+        let text_query: Option<Box<dyn Query>> = query::build(&plan, &self.fields);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let browsing = text_query.is_none();
+        if let Some(text_query) = text_query {
+            clauses.push((Occur::Must, text_query));
+        }
+        let kinds: Vec<Kind> = if request.kinds.is_empty() {
+            vec![Kind::Expert, Kind::Lab, Kind::Program]
+        } else {
+            request.kinds.clone()
+        };
+        let kind_clauses: Vec<(Occur, Box<dyn Query>)> = kinds
+            .iter()
+            .map(|kind| (Occur::Should, self.facet_query("kind", kind.name())))
+            .collect();
+        clauses.push((
+            Occur::Must,
+            Box::new(BoostQuery::new(
+                Box::new(BooleanQuery::new(kind_clauses)),
+                0.0,
+            )),
+        ));
+        let filters = &request.filters;
+        for (facet, value) in [
+            ("institution", &filters.institution),
+            ("province", &filters.province),
+            ("program", &filters.program),
+            ("level", &filters.level),
+            ("field", &filters.field),
+        ] {
+            if let Some(value) = value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+            {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(BoostQuery::new(self.facet_query(facet, value), 0.0)),
+                ));
+            }
+        }
+        if browsing {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let final_query = BooleanQuery::new(clauses);
+        let limit = request.limit.clamp(1, 100);
+        let offset = request.offset.min(10_000);
+        let top = TopDocs::with_limit(limit)
+            .and_offset(offset)
+            .order_by_score();
+        let (top_docs, total, facet_counts) = if request.facets {
+            let mut facets = FacetCollector::for_field("facets");
+            for name in [
+                "/kind",
+                "/institution",
+                "/province",
+                "/program",
+                "/level",
+                "/field",
+            ] {
+                facets.add_facet(name);
+            }
+            let (top_docs, total, counts) = searcher.search(&final_query, &(top, Count, facets))?;
+            (top_docs, total, Some(counts))
+        } else {
+            let (top_docs, total) = searcher.search(&final_query, &(top, Count))?;
+            (top_docs, total, None)
+        };
+        let mut snippets = SnippetGenerator::create(&searcher, &final_query, self.fields.body)?;
+        snippets.set_max_num_chars(3 * 90);
+        let mut hits = Vec::with_capacity(top_docs.len());
+        for (score, address) in top_docs {
+            let document: TantivyDocument = searcher.doc(address)?;
+            hits.push(self.hit(&document, score, &snippets));
+        }
+        let facets = facet_counts.map(|counts| Facets {
+            kind: facet_values(&counts, "/kind", 10),
+            institution: facet_values(&counts, "/institution", 20),
+            province: facet_values(&counts, "/province", 40),
+            program: facet_values(&counts, "/program", 20),
+            level: facet_values(&counts, "/level", 20),
+            field: facet_values(&counts, "/field", 20),
+        });
+        Ok(Results {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    fn facet_query(&self, facet: &str, value: &str) -> Box<dyn Query> {
+        let term = Term::from_facet(self.fields.facets, &Facet::from_path([facet, value]));
+        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+    }
+
+    fn hit(&self, document: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Hit {
+        let fields = &self.fields;
+        let text = |field| {
+            document
+                .get_first(field)
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let all = |field| {
+            document
+                .get_all(field)
+                .filter_map(|value| value.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        };
+        let mut snippet = snippets.snippet_from_doc(document);
+        snippet.set_snippet_prefix_postfix("<em>", "</em>");
+        let snippet_html = if snippet.is_empty() {
+            let body = text(fields.body).unwrap_or_default();
+            escape(&body.chars().take(90).collect::<String>())
+        } else {
+            snippet.to_html()
+        };
+        Hit {
+            kind: text(fields.kind)
+                .as_deref()
+                .and_then(Kind::parse)
+                .unwrap_or(Kind::Expert),
+            id: text(fields.id).unwrap_or_default(),
+            name: text(fields.name).unwrap_or_default(),
+            institution: text(fields.institution),
+            title: text(fields.title),
+            score,
+            snippet: merge_adjacent_highlights(&snippet_html),
+            fields: all(fields.fields),
+            programs: all(fields.programs),
+            province: text(fields.province),
+            level: text(fields.level),
+        }
+    }
+
+    /// Runs the planned query only (no filters), for tools that compare rankings.
+    pub fn plan_of(text: &str) -> Plan {
+        query::plan(text)
+    }
+}
+
+fn facet_values(
+    counts: &tantivy::collector::FacetCounts,
+    facet: &str,
+    limit: usize,
+) -> Vec<FacetCount> {
+    counts
+        .top_k(facet, limit)
+        .into_iter()
+        .map(|(facet, count)| FacetCount {
+            value: facet
+                .to_path()
+                .last()
+                .map(|segment| (*segment).to_owned())
+                .unwrap_or_default(),
+            count,
+        })
+        .collect()
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Joins highlights that touch (`<em>铝合金</em><em>热处理</em>` → `<em>铝合金热处理</em>`).
+fn merge_adjacent_highlights(html: &str) -> String {
+    html.replace("</em><em>", "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expert(id: &str, name: &str, institution: &str, fields: &[&str], body: &str) -> Document {
+        Document {
+            kind: Some(Kind::Expert),
+            id: id.to_owned(),
+            name: name.to_owned(),
+            institution: Some(institution.to_owned()),
+            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
+            body: body.to_owned(),
+            province: Some("北京市".to_owned()),
+            ..Document::default()
+        }
+    }
+
+    fn index() -> SearchIndex {
+        let index = SearchIndex::in_memory().expect("index");
+        index
+            .rebuild(
+                vec![
+                    expert(
+                        "x1",
+                        "王伟",
+                        "北京科技大学",
+                        &["铝合金", "热处理"],
+                        "主要从事6061-T6铝合金热处理和时效研究。",
+                    ),
+                    expert(
+                        "x2",
+                        "李娜",
+                        "中国药科大学",
+                        &["药物合成"],
+                        "主要从事小分子药物合成研究。",
+                    ),
+                    expert(
+                        "x3",
+                        "张强",
+                        "吉林大学",
+                        &["轻量化", "压铸"],
+                        "研究汽车铝合金一体化压铸与轻量化设计。",
+                    ),
+                    Document {
+                        kind: Some(Kind::Need),
+                        id: "n1".into(),
+                        name: "铝合金热处理攻关".into(),
+                        body: "热处理".into(),
+                        ..Document::default()
+                    },
+                ],
+                Some("w1".into()),
+                |_| {},
+            )
+            .expect("rebuild");
+        index
+    }
+
+    fn ids(results: &Results) -> Vec<&str> {
+        results.hits.iter().map(|hit| hit.id.as_str()).collect()
+    }
+
+    fn search(index: &SearchIndex, text: &str) -> Results {
+        index
+            .search(&Request {
+                text: text.to_owned(),
+                limit: 10,
+                ..Request::default()
+            })
+            .expect("search")
+    }
+
+    #[test]
+    fn finds_by_chinese_words_grades_and_aliases() {
+        let index = index();
+        assert_eq!(ids(&search(&index, "铝合金热处理"))[0], "x1");
+        assert_eq!(ids(&search(&index, "6061")), ["x1"]);
+        assert_eq!(ids(&search(&index, "T6 热处理"))[0], "x1");
+        assert_eq!(ids(&search(&index, "北科大"))[0], "x1");
+        assert_eq!(
+            ids(&search(&index, "处理"))[0],
+            "x1",
+            "inner words are found"
+        );
+        assert!(
+            ids(&search(&index, "减重")).contains(&"x3"),
+            "synonyms expand"
+        );
+    }
+
+    #[test]
+    fn needs_are_hidden_unless_asked_for() {
+        let index = index();
+        assert!(!ids(&search(&index, "铝合金热处理")).contains(&"n1"));
+        let staff = index
+            .search(&Request {
+                text: "热处理".into(),
+                kinds: vec![Kind::Need],
+                limit: 10,
+                ..Request::default()
+            })
+            .expect("search");
+        assert_eq!(ids(&staff), ["n1"]);
+    }
+
+    #[test]
+    fn snippets_are_escaped_and_highlighted() {
+        let index = index();
+        let results = search(&index, "热处理");
+        assert!(
+            results.hits[0].snippet.contains("<em>热处理</em>"),
+            "{}",
+            results.hits[0].snippet
+        );
+        assert_eq!(escape("<b>&"), "&lt;b&gt;&amp;");
+    }
+
+    #[test]
+    fn filters_facets_and_browsing() {
+        let index = index();
+        let filtered = index
+            .search(&Request {
+                text: "铝合金".into(),
+                filters: Filters {
+                    institution: Some("吉林大学".into()),
+                    ..Filters::default()
+                },
+                limit: 10,
+                facets: true,
+                ..Request::default()
+            })
+            .expect("search");
+        assert_eq!(ids(&filtered), ["x3"]);
+        let facets = filtered.facets.expect("facets");
+        assert_eq!(
+            facets.institution,
+            [FacetCount {
+                value: "吉林大学".into(),
+                count: 1
+            }]
+        );
+        let browse = index
+            .search(&Request {
+                limit: 10,
+                ..Request::default()
+            })
+            .expect("browse");
+        assert_eq!(browse.total, 3);
+    }
+
+    #[test]
+    fn upsert_replaces_and_checkpoint_is_committed() {
+        let index = index();
+        assert_eq!(index.checkpoint().watermark.as_deref(), Some("w1"));
+        index
+            .upsert(
+                &[expert(
+                    "x2",
+                    "李娜",
+                    "中国药科大学",
+                    &["压铸"],
+                    "转向研究压铸模具。",
+                )],
+                Some("w2".into()),
+            )
+            .expect("upsert");
+        assert_eq!(index.len(), 4);
+        assert!(ids(&search(&index, "压铸模具")).contains(&"x2"));
+        assert!(!ids(&search(&index, "药物合成")).contains(&"x2"));
+        assert_eq!(index.checkpoint().watermark.as_deref(), Some("w2"));
+    }
+
+    #[test]
+    fn directory_index_rebuilds_when_missing_or_corrupt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (first, opened) = SearchIndex::open(dir.path()).expect("open");
+        assert_eq!(opened, Opened::NeedsRebuild);
+        first
+            .rebuild(
+                vec![expert("x1", "王伟", "北京科技大学", &["铝合金"], "铝合金")],
+                None,
+                |_| {},
+            )
+            .expect("rebuild");
+        assert!(
+            matches!(SearchIndex::open(dir.path()), Err(Error::Busy(_))),
+            "one writer per directory"
+        );
+        assert!(
+            SearchIndex::open_read_only(dir.path())
+                .expect("read")
+                .is_some()
+        );
+        drop(first);
+        let (_, opened) = SearchIndex::open(dir.path()).expect("reopen");
+        assert_eq!(opened, Opened::Current);
+        std::fs::write(dir.path().join("meta.json"), b"not json").expect("corrupt");
+        let (reopened, opened) = SearchIndex::open(dir.path()).expect("reopen corrupt");
+        assert_eq!(opened, Opened::NeedsRebuild);
+        assert!(reopened.is_empty());
+    }
+}

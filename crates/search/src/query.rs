@@ -1,0 +1,325 @@
+//! From a user's text to a tantivy query, built by hand rather than by tantivy's QueryParser
+//! (which turns a multi-token word into a strict phrase and treats `:` and quotes as syntax).
+//!
+//! The text is folded and cut into coarse words; each word becomes one clause that matches the
+//! word itself in every text field (with per-field boosts), its inner words and synonyms at a
+//! lower weight, and its character bigrams in the bigram field at a lower weight still, so a
+//! word the dictionary does not know is still found. At least half of the words must match.
+//! When there are several words, a phrase of them (slop of a few characters) adds a bonus.
+
+use std::collections::HashMap;
+
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use crate::schema::{Fields, aliases, is_stopword, synonyms};
+use crate::text::{Cut, RunKind, analyse, fold, jieba, runs};
+
+/// Queries longer than this many characters are cut (a pasted page is not a better query).
+const MAX_QUERY_CHARS: usize = 400;
+/// At most this many words are used for "similar to" searches.
+const MAX_SIMILAR_WORDS: usize = 16;
+
+/// One word of the query and its alternatives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// The word as cut.
+    pub text: String,
+    /// Alternatives with their weight relative to the word (inner words, synonyms, full names).
+    pub alternatives: Vec<(String, f32)>,
+    /// Character bigrams of the word (for the bigram field).
+    pub bigrams: Vec<String>,
+    /// Weight of the whole clause (term frequency in similar mode).
+    pub weight: f32,
+    /// Whether the word is an institution short form (boosts the institution field).
+    pub institution: bool,
+}
+
+/// The analysed query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Words, in order.
+    pub words: Vec<Word>,
+    /// Minimum number of words that must match.
+    pub minimum: usize,
+    /// Han words for the phrase bonus, with their compacted character offsets.
+    pub phrase: Vec<(usize, String)>,
+}
+
+fn word(text: &str, weight: f32) -> Word {
+    let jieba = jieba();
+    let mut alternatives: Vec<(String, f32)> = Vec::new();
+    let mut institution = false;
+    let add = |alternative: String, weight: f32, alternatives: &mut Vec<(String, f32)>| {
+        if alternative != text
+            && !alternatives
+                .iter()
+                .any(|(existing, _)| *existing == alternative)
+        {
+            alternatives.push((alternative, weight));
+        }
+    };
+    let is_han = runs(text)
+        .first()
+        .is_some_and(|run| run.kind == RunKind::Han);
+    for piece in analyse(&jieba, text, Cut::Search) {
+        if piece.text.chars().count() >= 2 || !is_han {
+            add(piece.text, 0.4, &mut alternatives);
+        }
+    }
+    if let Some(others) = synonyms().get(text) {
+        for other in others {
+            add(fold(other).text, 0.8, &mut alternatives);
+        }
+    }
+    if let Some(full) = aliases().get(text) {
+        institution = true;
+        add(fold(full).text, 1.0, &mut alternatives);
+    }
+    let bigrams = if is_han {
+        analyse(&jieba, text, Cut::Bigrams)
+            .into_iter()
+            .map(|piece| piece.text)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Word {
+        text: text.to_owned(),
+        alternatives,
+        bigrams,
+        weight,
+        institution,
+    }
+}
+
+/// Analyses a typed query.
+pub fn plan(raw: &str) -> Plan {
+    let truncated: String = raw.chars().take(MAX_QUERY_CHARS).collect();
+    let folded = fold(&truncated).text;
+    let jieba = jieba();
+    let mut texts: Vec<String> = Vec::new();
+    let mut phrase = Vec::new();
+    let mut offset = 0;
+    for run in runs(&folded) {
+        let run_text = &folded[run.start..run.end];
+        match run.kind {
+            RunKind::Word => texts.push(run_text.to_owned()),
+            RunKind::Han => {
+                for token in jieba.cut(run_text, false) {
+                    texts.push(token.word.to_owned());
+                    if !is_stopword(token.word) {
+                        phrase.push((offset, token.word.to_owned()));
+                        offset += token.word.chars().count();
+                    }
+                }
+            }
+        }
+    }
+    let content: Vec<String> = texts
+        .iter()
+        .filter(|text| !is_stopword(text))
+        .cloned()
+        .collect();
+    let chosen = if content.is_empty() { texts } else { content };
+    let mut seen = Vec::new();
+    let words: Vec<Word> = chosen
+        .into_iter()
+        .filter(|text| {
+            let fresh = !seen.contains(text);
+            seen.push(text.clone());
+            fresh
+        })
+        .map(|text| word(&text, 1.0))
+        .collect();
+    let minimum = words.len().div_ceil(2);
+    if phrase.len() < 2 {
+        phrase.clear();
+    }
+    Plan {
+        words,
+        minimum,
+        phrase,
+    }
+}
+
+/// Analyses a long description (a need) into its most telling words.
+pub fn plan_similar(raw: &str) -> Plan {
+    let folded = fold(raw).text;
+    let jieba = jieba();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for run in runs(&folded) {
+        let run_text = &folded[run.start..run.end];
+        let pieces: Vec<String> = match run.kind {
+            RunKind::Word => vec![run_text.to_owned()],
+            RunKind::Han => jieba
+                .cut(run_text, false)
+                .into_iter()
+                .map(|token| token.word.to_owned())
+                .collect(),
+        };
+        for piece in pieces {
+            if is_stopword(&piece) || piece.chars().count() < 2 {
+                continue;
+            }
+            let count = counts.entry(piece.clone()).or_insert(0);
+            if *count == 0 {
+                order.push(piece);
+            }
+            *count += 1;
+        }
+    }
+    // Longer words are more specific (热处理 over 工艺); frequent words matter more.
+    let mut ranked: Vec<(String, f32)> = order
+        .into_iter()
+        .map(|text| {
+            let score = counts[&text] as f32 * (text.chars().count() as f32).min(5.0);
+            (text, score)
+        })
+        .collect();
+    ranked.sort_by(|left, right| right.1.total_cmp(&left.1));
+    ranked.truncate(MAX_SIMILAR_WORDS);
+    let top = ranked.first().map_or(1.0, |(_, score)| *score);
+    let words = ranked
+        .into_iter()
+        .map(|(text, score)| word(&text, 0.5 + score / top))
+        .collect();
+    Plan {
+        words,
+        minimum: 1,
+        phrase: Vec::new(),
+    }
+}
+
+fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
+    let query = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    Box::new(BoostQuery::new(Box::new(query), boost))
+}
+
+/// Builds the scoring query of a plan, or `None` when the text has no searchable word.
+pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
+    if plan.words.is_empty() {
+        return None;
+    }
+    let weighted_fields = [
+        (fields.name, 3.0),
+        (fields.fields, 2.5),
+        (fields.lab, 1.5),
+        (fields.institution, 1.5),
+        (fields.programs, 1.5),
+        (fields.body, 1.0),
+    ];
+    let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for word in &plan.words {
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in weighted_fields {
+            let institution_bonus = if word.institution && field == fields.institution {
+                3.0
+            } else {
+                1.0
+            };
+            alternatives.push((
+                Occur::Should,
+                term_query(field, &word.text, boost * institution_bonus),
+            ));
+            for (alternative, weight) in &word.alternatives {
+                alternatives.push((
+                    Occur::Should,
+                    term_query(field, alternative, boost * weight * institution_bonus),
+                ));
+            }
+        }
+        for bigram in &word.bigrams {
+            alternatives.push((Occur::Should, term_query(fields.bigrams, bigram, 0.3)));
+        }
+        let clause: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+        word_clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(clause, word.weight)),
+        ));
+    }
+    let words_query =
+        BooleanQuery::with_minimum_required_clauses(word_clauses, plan.minimum.max(1));
+    let mut outer: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(words_query))];
+    if plan.phrase.len() >= 2 {
+        for (field, boost) in [(fields.name, 2.0), (fields.fields, 1.5), (fields.body, 1.5)] {
+            let terms = plan
+                .phrase
+                .iter()
+                .map(|(offset, text)| (*offset, Term::from_field_text(field, text)))
+                .collect();
+            let phrase = PhraseQuery::new_with_offset_and_slop(terms, 3);
+            outer.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+            ));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(outer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn plans_words_stopwords_and_phrases() {
+        let plan = plan("谁能帮我们做铝合金热处理？");
+        let words: Vec<&str> = plan.words.iter().map(|word| word.text.as_str()).collect();
+        assert!(
+            words.contains(&"铝合金") && words.contains(&"热处理"),
+            "{words:?}"
+        );
+        assert!(!words.contains(&"我们"), "{words:?}");
+        assert!(plan.phrase.iter().any(|(_, text)| text == "热处理"));
+    }
+
+    #[test]
+    fn aliases_and_synonyms_are_alternatives() {
+        let plan = plan("北科大 铝型材");
+        let alias = &plan.words[0];
+        assert!(alias.institution);
+        assert!(
+            alias
+                .alternatives
+                .iter()
+                .any(|(text, _)| text == "北京科技大学")
+        );
+        assert!(
+            plan.words[1]
+                .alternatives
+                .iter()
+                .any(|(text, _)| text == "铝合金型材")
+        );
+    }
+
+    #[test]
+    fn similar_mode_keeps_the_telling_words() {
+        let plan = plan_similar(
+            "6063铝合金型材挤压后表面出现条纹，希望优化模具设计与挤压工艺。挤压是关键。",
+        );
+        let first: Vec<&str> = plan
+            .words
+            .iter()
+            .take(4)
+            .map(|word| word.text.as_str())
+            .collect();
+        assert!(first.contains(&"挤压"), "{first:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_plans_without_panic(text in "\\PC{0,500}") {
+            let plan = plan(&text);
+            prop_assert!(plan.minimum <= plan.words.len());
+            let _ = plan_similar(&text);
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! Chinese text analysis: normalisation, segmentation and the two tantivy tokenizers.
+//!
+//! What goes wrong in Chinese search (../shared/SEARCH-NOTES.md) decides the shape here:
+//! - Width and case are folded *before* segmenting (jieba does not fold ＡＢＣ１２３), with a
+//!   map back to the original byte offsets so highlights land on the original text.
+//! - Chinese runs are cut by jieba in search mode (coarse words plus their inner words) with
+//!   the HMM off, so 处理 finds 热处理 and new words do not become long inconsistent tokens.
+//! - Latin/digit runs are identifiers: `6061-T6` is indexed whole, by part (`6061`, `t6`) and
+//!   joined (`6061t6`), so every way a grade is typed finds it.
+//! - Whitespace and punctuation never become tokens.
+//! - Positions are character offsets, so a phrase of coarse words matches the same words in a
+//!   document whatever inner words the index also holds.
+//! - The dictionary is shared behind an `Arc`: tantivy clones a tokenizer for each use.
+
+use std::sync::{Arc, OnceLock};
+
+use jieba_rs::Jieba;
+use labbridge_domain::Institutions;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+/// The shared segmenter: jieba's dictionary plus the domain words and university names.
+pub fn jieba() -> Arc<Jieba> {
+    static JIEBA: OnceLock<Arc<Jieba>> = OnceLock::new();
+    JIEBA
+        .get_or_init(|| {
+            let mut jieba = Jieba::new();
+            for line in crate::schema::user_dictionary().lines() {
+                let mut parts = line.split_whitespace();
+                if let Some(word) = parts.next() {
+                    let frequency = parts.next().and_then(|raw| raw.parse().ok());
+                    jieba.add_word(word, frequency, None);
+                }
+            }
+            for university in Institutions::embedded().universities() {
+                jieba.add_word(&university.name, Some(500), None);
+            }
+            for short in crate::schema::aliases().keys() {
+                jieba.add_word(short, Some(500), None);
+            }
+            Arc::new(jieba)
+        })
+        .clone()
+}
+
+/// Text folded for analysis, with each folded byte's offset in the original.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    /// Width-folded, lower-cased text.
+    pub text: String,
+    /// `origin[i]` is the original byte offset of folded byte `i`; one extra entry at the end.
+    pub origin: Vec<usize>,
+}
+
+/// Folds full-width forms to half-width and upper case to lower case.
+pub fn fold(raw: &str) -> Folded {
+    let mut text = String::with_capacity(raw.len());
+    let mut origin = Vec::with_capacity(raw.len() + 1);
+    for (offset, character) in raw.char_indices() {
+        let folded = match character {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => {
+                char::from_u32(character as u32 - 0xFEE0).unwrap_or(character)
+            }
+            other => other,
+        };
+        for lower in folded.to_lowercase() {
+            let before = text.len();
+            text.push(lower);
+            origin.extend(std::iter::repeat_n(offset, text.len() - before));
+        }
+    }
+    origin.push(raw.len());
+    Folded { text, origin }
+}
+
+/// Returns whether a character belongs to a Chinese run.
+fn is_han(character: char) -> bool {
+    matches!(character as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF)
+}
+
+/// Returns whether a character belongs to an identifier run (letters and digits of any
+/// script but Han, joined by `-`, `.`, `_`, `/`).
+fn is_word(character: char) -> bool {
+    character.is_alphanumeric() && !is_han(character)
+}
+
+fn is_joiner(character: char) -> bool {
+    matches!(character, '-' | '.' | '_' | '/' | '+')
+}
+
+/// A run of folded text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// Chinese characters.
+    Han,
+    /// Letters and digits (an identifier, a grade, an English word).
+    Word,
+}
+
+/// A run with its byte range in the folded text and the character index it starts at.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Han or Word.
+    pub kind: RunKind,
+    /// Start byte in the folded text.
+    pub start: usize,
+    /// End byte in the folded text.
+    pub end: usize,
+    /// Character index of the start.
+    pub char_start: usize,
+}
+
+/// Splits folded text into Han runs and identifier runs, skipping everything else.
+pub fn runs(text: &str) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let characters: Vec<(usize, char)> = text.char_indices().collect();
+    let mut index = 0;
+    while index < characters.len() {
+        let (start, character) = characters[index];
+        let kind = if is_han(character) {
+            RunKind::Han
+        } else if is_word(character) {
+            RunKind::Word
+        } else {
+            index += 1;
+            continue;
+        };
+        let char_start = index;
+        let mut end_index = index + 1;
+        while end_index < characters.len() {
+            let next = characters[end_index].1;
+            let continues = match kind {
+                RunKind::Han => is_han(next),
+                RunKind::Word => {
+                    is_word(next)
+                        || (is_joiner(next)
+                            && characters
+                                .get(end_index + 1)
+                                .is_some_and(|(_, after)| is_word(*after)))
+                }
+            };
+            if !continues {
+                break;
+            }
+            end_index += 1;
+        }
+        let end = characters
+            .get(end_index)
+            .map_or(text.len(), |(offset, _)| *offset);
+        runs.push(Run {
+            kind,
+            start,
+            end,
+            char_start,
+        });
+        index = end_index;
+    }
+    runs
+}
+
+/// A token before it becomes a tantivy token: folded text, character position, folded bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// The token text.
+    pub text: String,
+    /// Character position.
+    pub position: usize,
+    /// Start byte in the folded text.
+    pub start: usize,
+    /// End byte in the folded text.
+    pub end: usize,
+}
+
+/// How Han runs are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Coarse words and their inner words (indexing, recall).
+    Search,
+    /// Coarse words only (phrases).
+    Words,
+    /// Overlapping character bigrams (single characters for one-character runs).
+    Bigrams,
+}
+
+fn identifier_pieces(run_text: &str, run: &Run, pieces: &mut Vec<Piece>) {
+    pieces.push(Piece {
+        text: run_text.to_owned(),
+        position: run.char_start,
+        start: run.start,
+        end: run.end,
+    });
+    if !run_text.contains(is_joiner) {
+        return;
+    }
+    let mut offset = 0;
+    let mut char_offset = 0;
+    for part in run_text.split(is_joiner) {
+        if !part.is_empty() {
+            pieces.push(Piece {
+                text: part.to_owned(),
+                position: run.char_start + char_offset,
+                start: run.start + offset,
+                end: run.start + offset + part.len(),
+            });
+        }
+        offset += part.len() + 1;
+        char_offset += part.chars().count() + 1;
+    }
+    let joined: String = run_text
+        .chars()
+        .filter(|character| !is_joiner(*character))
+        .collect();
+    pieces.push(Piece {
+        text: joined,
+        position: run.char_start,
+        start: run.start,
+        end: run.end,
+    });
+}
+
+fn han_pieces(jieba: &Jieba, run_text: &str, run: &Run, cut: Cut, pieces: &mut Vec<Piece>) {
+    match cut {
+        Cut::Bigrams => {
+            let characters: Vec<(usize, char)> = run_text.char_indices().collect();
+            if characters.len() == 1 {
+                pieces.push(Piece {
+                    text: run_text.to_owned(),
+                    position: run.char_start,
+                    start: run.start,
+                    end: run.end,
+                });
+                return;
+            }
+            for (index, window) in characters.windows(2).enumerate() {
+                let (start, first) = window[0];
+                let (second_start, second) = window[1];
+                let end = second_start + second.len_utf8();
+                pieces.push(Piece {
+                    text: format!("{first}{second}"),
+                    position: run.char_start + index,
+                    start: run.start + start,
+                    end: run.start + end,
+                });
+            }
+        }
+        Cut::Search | Cut::Words => {
+            let tokens = if cut == Cut::Search {
+                jieba.cut_for_search(run_text, false)
+            } else {
+                jieba.cut(run_text, false)
+            };
+            for token in tokens {
+                pieces.push(Piece {
+                    text: token.word.to_owned(),
+                    position: run.char_start + token.start,
+                    start: run.start + token.byte_start,
+                    end: run.start + token.byte_end,
+                });
+            }
+        }
+    }
+}
+
+/// Analyses folded text into pieces.
+pub fn analyse(jieba: &Jieba, folded: &str, cut: Cut) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    for run in runs(folded) {
+        let run_text = &folded[run.start..run.end];
+        match run.kind {
+            RunKind::Word => identifier_pieces(run_text, &run, &mut pieces),
+            RunKind::Han => han_pieces(jieba, run_text, &run, cut, &mut pieces),
+        }
+    }
+    pieces
+}
+
+/// The tantivy tokenizer of the Chinese text fields.
+#[derive(Clone)]
+pub struct ChineseTokenizer {
+    jieba: Arc<Jieba>,
+    cut: Cut,
+    tokens: Vec<Token>,
+}
+
+impl ChineseTokenizer {
+    /// The word tokenizer (search-mode cut).
+    pub fn words() -> Self {
+        Self {
+            jieba: jieba(),
+            cut: Cut::Search,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// The bigram tokenizer (recall for words the dictionary does not know).
+    pub fn bigrams() -> Self {
+        Self {
+            jieba: jieba(),
+            cut: Cut::Bigrams,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// The stream of a [`ChineseTokenizer`].
+pub struct ChineseTokenStream<'a> {
+    tokens: &'a mut [Token],
+    index: usize,
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = ChineseTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream<'a> {
+        self.tokens.clear();
+        let folded = fold(text);
+        for piece in analyse(&self.jieba, &folded.text, self.cut) {
+            self.tokens.push(Token {
+                offset_from: folded.origin[piece.start],
+                offset_to: folded.origin[piece.end],
+                position: piece.position,
+                text: piece.text,
+                position_length: 1,
+            });
+        }
+        ChineseTokenStream {
+            tokens: &mut self.tokens,
+            index: usize::MAX,
+        }
+    }
+}
+
+impl TokenStream for ChineseTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.index = self.index.wrapping_add(1);
+        self.index < self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.index]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn texts(text: &str, cut: Cut) -> Vec<String> {
+        analyse(&jieba(), &fold(text).text, cut)
+            .into_iter()
+            .map(|piece| piece.text)
+            .collect()
+    }
+
+    fn assert_token(token: &Token, text: &str, position: usize, from: usize, to: usize) {
+        assert_eq!(
+            (
+                token.text.as_str(),
+                token.position,
+                token.offset_from,
+                token.offset_to
+            ),
+            (text, position, from, to)
+        );
+    }
+
+    #[test]
+    fn domain_words_stay_whole_and_inner_words_are_added() {
+        let words = texts("活性氧化铝生产线", Cut::Search);
+        assert!(words.contains(&"活性氧化铝".to_owned()), "{words:?}");
+        assert!(words.contains(&"氧化铝".to_owned()), "{words:?}");
+        let treatment = texts("铝合金热处理工艺", Cut::Search);
+        assert!(
+            treatment.contains(&"热处理".to_owned()) && treatment.contains(&"处理".to_owned()),
+            "{treatment:?}"
+        );
+    }
+
+    #[test]
+    fn grades_are_whole_parted_and_joined() {
+        let words = texts("6061-T6铝合金和Ａ３５６", Cut::Search);
+        for expected in ["6061-t6", "6061", "t6", "6061t6", "铝合金", "a356"] {
+            assert!(
+                words.contains(&expected.to_owned()),
+                "{expected} in {words:?}"
+            );
+        }
+        assert!(
+            !words.iter().any(|word| word == "-" || word == "和 "),
+            "{words:?}"
+        );
+    }
+
+    #[test]
+    fn punctuation_and_spaces_are_not_tokens() {
+        let words = texts("“铝合金”， 热处理！（T6）", Cut::Words);
+        assert_eq!(words, ["铝合金", "热处理", "t6"]);
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let mut tokenizer = ChineseTokenizer::words();
+        let text = "ＡＢＣ热处理";
+        let mut stream = tokenizer.token_stream(text);
+        assert!(stream.advance());
+        assert_token(stream.token(), "abc", 0, 0, 9);
+        let mut found = Vec::new();
+        while stream.advance() {
+            let token = stream.token().clone();
+            found.push((
+                token.text.clone(),
+                token.position,
+                text[token.offset_from..token.offset_to].to_owned(),
+            ));
+        }
+        assert!(
+            found.contains(&("热处理".to_owned(), 3, "热处理".to_owned())),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn bigrams_overlap() {
+        assert_eq!(texts("轻量化", Cut::Bigrams), ["轻量", "量化"]);
+        assert_eq!(texts("铝", Cut::Bigrams), ["铝"]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_tokenizes_with_valid_offsets(text in "\\PC{0,60}") {
+            for cut in [Cut::Search, Cut::Words, Cut::Bigrams] {
+                let mut tokenizer = ChineseTokenizer { jieba: jieba(), cut, tokens: Vec::new() };
+                let mut stream = tokenizer.token_stream(&text);
+                while stream.advance() {
+                    let token = stream.token();
+                    prop_assert!(token.offset_from <= token.offset_to && token.offset_to <= text.len());
+                    prop_assert!(text.is_char_boundary(token.offset_from) && text.is_char_boundary(token.offset_to));
+                    prop_assert!(!token.text.trim().is_empty());
+                }
+            }
+        }
+    }
+}
