@@ -23,6 +23,9 @@ pub struct Settings {
     pub county: Option<String>,
     /// The address `serve` listens on.
     pub addr: String,
+    /// The bearer token that lets bureau staff search needs over HTTP (unset: nobody can).
+    #[serde(default)]
+    pub staff_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             database_url: None,
             county: None,
             addr: "127.0.0.1:8080".to_owned(),
+            staff_token: None,
         }
     }
 }
@@ -53,7 +57,7 @@ pub struct Overrides {
     pub addr: Option<String>,
 }
 
-const ENV_KEYS: [&str; 4] = ["data_dir", "database_url", "county", "addr"];
+const ENV_KEYS: [&str; 5] = ["data_dir", "database_url", "county", "addr", "staff_token"];
 
 impl Settings {
     /// Layers defaults, the config file (if any), the environment and the flags.

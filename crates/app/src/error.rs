@@ -11,6 +11,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request conflicts with the current state.
     Conflict,
+    /// The caller may not do this.
+    Forbidden,
     /// A dependency (the database) is unavailable.
     Unavailable,
     /// A fault of ours.
@@ -32,9 +34,15 @@ pub enum Error {
     /// The request conflicts with the registry's state.
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// An import found bad rows; nothing was written.
     #[error("{0}")]
     Import(#[from] ImportFailure),
+    /// The search index failed.
+    #[error(transparent)]
+    Search(labbridge_search::Error),
     /// The registry failed.
     #[error(transparent)]
     Store(#[from] labbridge_store::Error),
@@ -56,7 +64,10 @@ impl Error {
             Error::Config(_) | Error::Invalid(_) | Error::Import(_) => ErrorKind::Invalid,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Store(labbridge_store::Error::Database(_)) => ErrorKind::Unavailable,
+            Error::Search(labbridge_search::Error::Busy(_)) => ErrorKind::Conflict,
+            Error::Search(_) => ErrorKind::Internal,
             Error::Store(_) | Error::Io { .. } => ErrorKind::Internal,
         }
     }

@@ -14,11 +14,13 @@ pub mod coverage;
 pub mod demo;
 mod error;
 pub mod import;
+pub mod search;
 pub mod sort;
 
 pub use config::{Overrides, Settings};
 pub use error::{Error, ErrorKind, Result};
 pub use labbridge_store::Store;
+pub use search::level_label;
 
 /// An open labbridge: settings and the registry.
 #[derive(Debug, Clone)]

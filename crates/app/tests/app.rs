@@ -41,6 +41,7 @@ async fn open(url: String, postgres_url: Option<String>) -> Fixture {
         database_url: Some(url),
         county: Some("临朐县".to_owned()),
         addr: "127.0.0.1:0".to_owned(),
+        staff_token: None,
     };
     Fixture {
         app: App::open(settings).await.expect("open"),

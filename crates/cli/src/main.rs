@@ -66,6 +66,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search labs, experts and talent programmes (and needs) in Chinese.
+    Search {
+        /// The query, as an enterprise would type it.
+        query: String,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<SearchKind>,
+        /// How many hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON (the shape of GET /api/v1/search).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the search index.
+    Index {
+        #[command(subcommand)]
+        action: IndexAction,
+    },
     /// The two-coverage report, total and by town and industry.
     Coverage {
         /// The roster year [default: the latest].
@@ -75,6 +94,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexAction {
+    /// Rebuild the index from the registry (the registry is the truth; nothing is lost).
+    Rebuild,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SearchKind {
+    Expert,
+    Lab,
+    Program,
+    Need,
+}
+
+impl From<SearchKind> for labbridge_search::Kind {
+    fn from(kind: SearchKind) -> Self {
+        match kind {
+            SearchKind::Expert => labbridge_search::Kind::Expert,
+            SearchKind::Lab => labbridge_search::Kind::Lab,
+            SearchKind::Program => labbridge_search::Kind::Program,
+            SearchKind::Need => labbridge_search::Kind::Need,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -171,11 +215,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     app.settings.addr
                 )
             })?;
-            labbridge_server::serve(AppState::new(app), addr).await?;
+            let index = app.open_index(progress).await?;
+            let follower = labbridge_app::search::IndexFollower::new(index.clone());
+            tokio::spawn(follower.run(app.clone(), std::time::Duration::from_secs(2)));
+            labbridge_server::serve(AppState::new(app, Some(index)), addr).await?;
         }
         Command::Demo { year, json } => {
             let year = year.unwrap_or_else(|| chrono::Datelike::year(&labbridge_app::today()));
             let summary = app.load_demo(year, progress).await?;
+            match app.open_index(progress).await {
+                Ok(_) => {}
+                Err(Error::Search(labbridge_search::Error::Busy(_))) => {
+                    eprintln!(
+                        "note: a running server owns the index and will index the demo county itself"
+                    );
+                }
+                Err(other) => return Err(other.into()),
+            }
             if json {
                 println!("{}", serde_json::to_string(&summary)?);
             } else {
@@ -196,6 +252,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{}", output::import_line(&summary));
             }
+        }
+        Command::Search {
+            query,
+            kind,
+            limit,
+            json,
+        } => {
+            let index = app.open_index_for_search().await?;
+            let request = labbridge_search::Request {
+                text: query,
+                kinds: kind.map(|kind| vec![kind.into()]).unwrap_or_default(),
+                limit: limit.clamp(1, 100),
+                ..labbridge_search::Request::default()
+            };
+            let results = app.search(&index, &request)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print!("{}", output::search_results(&results));
+            }
+        }
+        Command::Index {
+            action: IndexAction::Rebuild,
+        } => {
+            let path = app.settings.data_dir.join("index");
+            let (index, _) = labbridge_search::SearchIndex::open(&path).map_err(Error::Search)?;
+            let count = app.rebuild_index(&index, progress).await?;
+            println!("index rebuilt: {count} documents in {}", path.display());
         }
         Command::Coverage { year, json } => {
             if let Some(year) = year

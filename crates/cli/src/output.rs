@@ -107,3 +107,30 @@ pub fn coverage_table(report: &CoverageReport) -> String {
     out.push_str(&table("产业链", &industries));
     out
 }
+
+/// Search hits as text: kind, name, institution, score, and the snippet without markup.
+pub fn search_results(results: &labbridge_search::Results) -> String {
+    let mut out = format!("{} 条结果\n", results.total);
+    for (rank, hit) in results.hits.iter().enumerate() {
+        let snippet = hit.snippet.replace("<em>", "【").replace("</em>", "】");
+        out.push_str(&format!(
+            "{:>2}. [{}] {} · {} ({:.2})  id={}\n    {}\n",
+            rank + 1,
+            hit.kind.name(),
+            hit.name,
+            hit.institution.as_deref().unwrap_or("-"),
+            hit.score,
+            hit.id,
+            unescape(&snippet)
+        ));
+    }
+    out
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}

@@ -95,7 +95,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         title = "labbridge",
         description = "产学研 matchmaking for a county: registry, coverage, search and matching"
     ),
-    paths(coverage, healthz, openapi),
+    paths(coverage, healthz, openapi, search, institutions, similar),
     components(schemas(CoverageReport, GroupRow, ErrorBody))
 )]
 struct ApiDoc;
@@ -104,4 +104,174 @@ struct ApiDoc;
 /// The OpenAPI document of every route.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// Query of `/api/v1/search`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// The text, as typed; empty browses.
+    pub q: Option<String>,
+    /// `expert`, `lab`, `program` (`need` for staff); several may be comma-separated.
+    pub kind: Option<String>,
+    /// Page size, 10 by default, at most 100.
+    pub limit: Option<usize>,
+    /// Hits to skip.
+    pub offset: Option<usize>,
+    /// Only this institution.
+    pub institution: Option<String>,
+    /// Only this province.
+    pub province: Option<String>,
+    /// Only members of this programme.
+    pub program: Option<String>,
+    /// Only this level.
+    pub level: Option<String>,
+    /// Only this field or keyword.
+    pub field: Option<String>,
+    /// Count facets (`true`/`false`).
+    pub facets: Option<bool>,
+}
+
+/// Whether the request carries the staff bearer token.
+pub fn is_staff(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let Some(expected) = state
+        .app
+        .settings
+        .staff_token
+        .as_deref()
+        .filter(|token| !token.is_empty())
+    else {
+        return false;
+    };
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|token| token.trim() == expected)
+}
+
+/// Turns the query into a search request, refusing needs to non-staff.
+pub fn search_request(
+    query: &SearchQuery,
+    staff: bool,
+) -> Result<labbridge_search::Request, ApiError> {
+    let mut kinds = Vec::new();
+    for raw in query
+        .kind
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|raw| !raw.is_empty())
+    {
+        let kind = labbridge_search::Kind::parse(raw).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "kind '{raw}' is not one of expert, lab, program, need"
+            ))
+        })?;
+        if kind == labbridge_search::Kind::Need && !staff {
+            return Err(ApiError::forbidden(
+                "needs are searchable by bureau staff only (Authorization: Bearer <staff token>)",
+            ));
+        }
+        kinds.push(kind);
+    }
+    Ok(labbridge_search::Request {
+        text: query.q.clone().unwrap_or_default(),
+        kinds,
+        filters: labbridge_search::Filters {
+            institution: query.institution.clone(),
+            province: query.province.clone(),
+            program: query.program.clone(),
+            level: query.level.clone(),
+            field: query.field.clone(),
+        },
+        limit: query.limit.unwrap_or(10).clamp(1, 100),
+        offset: query.offset.unwrap_or(0),
+        facets: query.facets.unwrap_or(false),
+        similar: false,
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Hits: {total, hits: [{kind, id, name, institution, score, snippet, …}], facets?}"),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        (status = 403, description = "Needs asked for without the staff token", body = ErrorBody),
+    )
+)]
+/// Chinese full-text search over labs, experts and programmes (needs for staff).
+pub async fn search(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let request = search_request(&query, is_staff(&state, &headers))?;
+    let results = state.app.search(state.index()?, &request)?;
+    Ok(Json(results).into_response())
+}
+
+/// Query of `/api/v1/search/institutions`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct InstitutionsQuery {
+    /// The subject, e.g. 铝合金热处理.
+    pub q: String,
+    /// How many institutions, 10 by default.
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/search/institutions",
+    params(InstitutionsQuery),
+    responses((status = 200, description = "Institutions ranked by their experts' and labs' relevance"), (status = 400, body = ErrorBody))
+)]
+/// Which institutions are strongest in a subject.
+pub async fn institutions(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<InstitutionsQuery>,
+) -> Result<Response, ApiError> {
+    let ranked =
+        state
+            .app
+            .strongest_institutions(state.index()?, &query.q, query.limit.unwrap_or(10))?;
+    Ok(Json(serde_json::json!({ "institutions": ranked })).into_response())
+}
+
+/// Query of `/api/v1/needs/{id}/similar`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SimilarQuery {
+    /// How many hits, 10 by default.
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/needs/{id}/similar",
+    params(("id" = String, Path, description = "The need's id"), SimilarQuery),
+    responses(
+        (status = 200, description = "Labs and experts ranked by fit to the need"),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such need", body = ErrorBody),
+    )
+)]
+/// Labs and experts similar to a need (staff only: needs are confidential to their enterprise).
+pub async fn similar(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(query): ApiQuery<SimilarQuery>,
+) -> Result<Response, ApiError> {
+    if !is_staff(&state, &headers) {
+        return Err(ApiError::forbidden(
+            "needs are visible to bureau staff only (Authorization: Bearer <staff token>)",
+        ));
+    }
+    let results = state
+        .app
+        .similar_to_need(state.index()?, &id, query.limit.unwrap_or(10).clamp(1, 100))
+        .await?;
+    Ok(Json(results).into_response())
 }

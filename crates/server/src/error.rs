@@ -48,6 +48,28 @@ impl ApiError {
         }
     }
 
+    /// A 503 with a message.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: ErrorBody {
+                code: "unavailable",
+                message: message.into(),
+            },
+        }
+    }
+
+    /// A 403 with a message.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            body: ErrorBody {
+                code: "forbidden",
+                message: message.into(),
+            },
+        }
+    }
+
     /// A 404 with a message.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {
@@ -66,6 +88,7 @@ impl From<Error> for ApiError {
             ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "invalid"),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };

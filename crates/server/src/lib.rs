@@ -20,6 +20,7 @@ use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
 use labbridge_app::App;
+use labbridge_search::SearchIndex;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::info;
@@ -31,17 +32,27 @@ pub use error::ApiError;
 pub struct AppState {
     /// The use cases.
     pub app: App,
+    /// The search index, when this process has opened one.
+    pub index: Option<Arc<SearchIndex>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
-    /// Wraps an open app.
-    pub fn new(app: App) -> Self {
+    /// Wraps an open app and its index.
+    pub fn new(app: App, index: Option<Arc<SearchIndex>>) -> Self {
         Self {
             app,
+            index,
             metrics: Arc::new(metrics::Metrics::default()),
         }
+    }
+
+    /// Returns the index, or a 503 when none is open.
+    pub fn index(&self) -> Result<&SearchIndex, ApiError> {
+        self.index
+            .as_deref()
+            .ok_or_else(|| ApiError::unavailable("the search index is not open"))
     }
 }
 
@@ -52,7 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/coverage", get(pages::coverage_page))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics::render))
+        .route("/search", get(pages::search_page))
+        .route("/experts/{id}", get(pages::expert_page))
+        .route("/labs/{id}", get(pages::lab_page))
+        .route("/programs/{id}", get(pages::program_page))
         .route("/api/v1/coverage", get(api::coverage))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/search/institutions", get(api::institutions))
+        .route("/api/v1/needs/{id}/similar", get(api::similar))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -48,6 +48,7 @@ pub struct Texts {
     other_language: &'static str,
     other_lang_code: &'static str,
     definition: &'static str,
+    search: &'static str,
 }
 
 const ZH: Texts = Texts {
@@ -73,6 +74,7 @@ const ZH: Texts = Texts {
     other_language: "English",
     other_lang_code: "en",
     definition: "两个全覆盖：产学研合作（有效期内的高校院所合作）与专业机构和研发人员（有效的研发机构且研发人员不少于1人）同时具备。",
+    search: "找专家",
 };
 
 const EN: Texts = Texts {
@@ -98,6 +100,7 @@ const EN: Texts = Texts {
     other_language: "中文",
     other_lang_code: "zh",
     definition: "Fully covered: a valid cooperation with a university or institute, and a recognised R&D institution with at least one R&D person.",
+    search: "Find experts",
 };
 
 impl Lang {
@@ -238,4 +241,588 @@ pub async fn coverage_page(
         ApiError::internal()
     })?;
     Ok(Html(html).into_response())
+}
+
+/// Words of the search and detail pages.
+pub struct SearchTexts {
+    title: &'static str,
+    placeholder: &'static str,
+    button: &'static str,
+    all_kinds: &'static str,
+    expert: &'static str,
+    lab: &'static str,
+    program: &'static str,
+    results: &'static str,
+    no_results: &'static str,
+    institution: &'static str,
+    province: &'static str,
+    programs: &'static str,
+    level: &'static str,
+    field: &'static str,
+    clear: &'static str,
+    previous: &'static str,
+    next: &'static str,
+    title_label: &'static str,
+    lab_label: &'static str,
+    experts: &'static str,
+    email: &'static str,
+}
+
+const SEARCH_ZH: SearchTexts = SearchTexts {
+    title: "找专家 · 找实验室",
+    placeholder: "例如：铝合金热处理、6061-T6、北科大 挤压模具",
+    button: "搜索",
+    all_kinds: "全部",
+    expert: "专家",
+    lab: "实验室",
+    program: "人才计划",
+    results: "条结果",
+    no_results: "没有找到结果。可以换个说法，或减少关键词。",
+    institution: "单位",
+    province: "省份",
+    programs: "人才计划",
+    level: "级别",
+    field: "研究方向",
+    clear: "清除筛选",
+    previous: "上一页",
+    next: "下一页",
+    title_label: "职称",
+    lab_label: "所在实验室",
+    experts: "专家",
+    email: "邮箱",
+};
+
+const SEARCH_EN: SearchTexts = SearchTexts {
+    title: "Find experts and labs",
+    placeholder: "e.g. 铝合金热处理, 6061-T6, 北科大 挤压模具",
+    button: "Search",
+    all_kinds: "All",
+    expert: "Experts",
+    lab: "Labs",
+    program: "Programmes",
+    results: "results",
+    no_results: "Nothing found. Try other words, or fewer of them.",
+    institution: "Institution",
+    province: "Province",
+    programs: "Programme",
+    level: "Level",
+    field: "Field",
+    clear: "Clear filters",
+    previous: "Previous",
+    next: "Next",
+    title_label: "Title",
+    lab_label: "Lab",
+    experts: "Experts",
+    email: "E-mail",
+};
+
+impl Lang {
+    fn search_texts(self) -> &'static SearchTexts {
+        match self {
+            Lang::Zh => &SEARCH_ZH,
+            Lang::En => &SEARCH_EN,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Query of the search page.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchPageQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+    institution: Option<String>,
+    province: Option<String>,
+    program: Option<String>,
+    level: Option<String>,
+    field: Option<String>,
+    #[serde(default)]
+    page: usize,
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// One facet value as a link.
+pub struct FacetLink {
+    label: String,
+    count: u64,
+    href: String,
+    active: bool,
+}
+
+/// One facet group.
+pub struct FacetGroup {
+    title: &'static str,
+    links: Vec<FacetLink>,
+}
+
+/// One hit as displayed.
+pub struct HitView {
+    href: String,
+    kind_label: &'static str,
+    name: String,
+    institution: String,
+    title: String,
+    snippet: String,
+    tags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    t: &'a Texts,
+    s: &'a SearchTexts,
+    lang: &'a str,
+    q: String,
+    kind: String,
+    total: usize,
+    hits: Vec<HitView>,
+    facets: Vec<FacetGroup>,
+    filtered: bool,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+    kind_tabs: Vec<FacetLink>,
+}
+
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+impl SearchPageQuery {
+    fn href(&self, changes: &[(&str, Option<&str>)]) -> String {
+        let mut pairs: Vec<(&str, String)> =
+            vec![("q", self.q.clone()), ("kind", self.kind.clone())];
+        for (name, value) in [
+            ("institution", &self.institution),
+            ("province", &self.province),
+            ("program", &self.program),
+            ("level", &self.level),
+            ("field", &self.field),
+        ] {
+            pairs.push((name, value.clone().unwrap_or_default()));
+        }
+        pairs.push((
+            "page",
+            if self.page > 0 {
+                self.page.to_string()
+            } else {
+                String::new()
+            },
+        ));
+        pairs.push((
+            "lang",
+            if self.lang == Lang::En {
+                "en".to_owned()
+            } else {
+                String::new()
+            },
+        ));
+        for (name, value) in changes {
+            if let Some(pair) = pairs.iter_mut().find(|(existing, _)| existing == name) {
+                pair.1 = value.unwrap_or_default().to_owned();
+            }
+        }
+        let query: Vec<String> = pairs
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name}={}", encode(&value)))
+            .collect();
+        format!("/search?{}", query.join("&"))
+    }
+}
+
+fn kind_label(kind: labbridge_search::Kind, texts: &SearchTexts) -> &'static str {
+    match kind {
+        labbridge_search::Kind::Expert => texts.expert,
+        labbridge_search::Kind::Lab => texts.lab,
+        labbridge_search::Kind::Program => texts.program,
+        labbridge_search::Kind::Need => "需求",
+    }
+}
+
+fn detail_href(kind: labbridge_search::Kind, id: &str, lang: Lang) -> String {
+    let base = match kind {
+        labbridge_search::Kind::Expert => "experts",
+        labbridge_search::Kind::Lab => "labs",
+        labbridge_search::Kind::Program => "programs",
+        labbridge_search::Kind::Need => "needs",
+    };
+    let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+    format!("/{base}/{}{suffix}", encode(id))
+}
+
+/// The search page: a box, kind tabs, facets with counts, highlighted hits, pages.
+pub async fn search_page(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SearchPageQuery>,
+) -> Result<Response, ApiError> {
+    const PAGE: usize = 10;
+    let api_query = crate::api::SearchQuery {
+        q: Some(query.q.clone()),
+        kind: Some(query.kind.clone()).filter(|kind| !kind.is_empty()),
+        limit: Some(PAGE),
+        offset: Some(query.page * PAGE),
+        institution: query.institution.clone(),
+        province: query.province.clone(),
+        program: query.program.clone(),
+        level: query.level.clone(),
+        field: query.field.clone(),
+        facets: Some(true),
+    };
+    let request = crate::api::search_request(&api_query, false)?;
+    let results = state.app.search(state.index()?, &request)?;
+    let texts = query.lang.search_texts();
+    let facets = results.facets.clone().unwrap_or_default();
+    let group = |title: &'static str,
+                 name: &'static str,
+                 counts: &[labbridge_search::FacetCount],
+                 current: &Option<String>| FacetGroup {
+        title,
+        links: counts
+            .iter()
+            .take(12)
+            .map(|count| {
+                let active = current.as_deref() == Some(count.value.as_str());
+                FacetLink {
+                    label: count.value.clone(),
+                    count: count.count,
+                    href: query.href(&[
+                        (
+                            name,
+                            if active {
+                                None
+                            } else {
+                                Some(count.value.as_str())
+                            },
+                        ),
+                        ("page", None),
+                    ]),
+                    active,
+                }
+            })
+            .collect(),
+    };
+    let facet_groups = vec![
+        group(
+            texts.institution,
+            "institution",
+            &facets.institution,
+            &query.institution,
+        ),
+        group(
+            texts.province,
+            "province",
+            &facets.province,
+            &query.province,
+        ),
+        group(texts.programs, "program", &facets.program, &query.program),
+        group(texts.level, "level", &facets.level, &query.level),
+        group(texts.field, "field", &facets.field, &query.field),
+    ]
+    .into_iter()
+    .filter(|group| !group.links.is_empty())
+    .collect();
+    let kind_count = |name: &str| {
+        facets
+            .kind
+            .iter()
+            .find(|count| count.value == name)
+            .map_or(0, |count| count.count)
+    };
+    let kind_tabs = [
+        ("", texts.all_kinds),
+        ("expert", texts.expert),
+        ("lab", texts.lab),
+        ("program", texts.program),
+    ]
+    .into_iter()
+    .map(|(name, label)| FacetLink {
+        label: label.to_owned(),
+        count: if name.is_empty() {
+            facets.kind.iter().map(|count| count.count).sum()
+        } else {
+            kind_count(name)
+        },
+        href: query.href(&[("kind", Some(name)), ("page", None)]),
+        active: query.kind == name,
+    })
+    .collect();
+    let hits = results
+        .hits
+        .iter()
+        .map(|hit| HitView {
+            href: detail_href(hit.kind, &hit.id, query.lang),
+            kind_label: kind_label(hit.kind, texts),
+            name: hit.name.clone(),
+            institution: hit.institution.clone().unwrap_or_default(),
+            title: hit
+                .title
+                .clone()
+                .or_else(|| hit.level.clone())
+                .unwrap_or_default(),
+            snippet: hit.snippet.clone(),
+            tags: hit
+                .fields
+                .iter()
+                .chain(hit.programs.iter())
+                .take(8)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    let next_page = (query.page + 1) * PAGE < results.total;
+    let page = SearchPage {
+        t: query.lang.texts(),
+        s: texts,
+        lang: query.lang.code(),
+        q: query.q.clone(),
+        kind: query.kind.clone(),
+        total: results.total,
+        hits,
+        facets: facet_groups,
+        filtered: [
+            &query.institution,
+            &query.province,
+            &query.program,
+            &query.level,
+            &query.field,
+        ]
+        .iter()
+        .any(|value| value.is_some()),
+        previous_href: (query.page > 0)
+            .then(|| query.href(&[("page", Some(&(query.page - 1).to_string()))])),
+        next_href: next_page.then(|| query.href(&[("page", Some(&(query.page + 1).to_string()))])),
+        kind_tabs,
+    };
+    render(&page)
+}
+
+fn render(page: &impl Template) -> Result<Response, ApiError> {
+    let html = page.render().map_err(|error| {
+        tracing::error!(%error, "template failed");
+        ApiError::internal()
+    })?;
+    Ok(Html(html).into_response())
+}
+
+/// A row of a detail page.
+pub struct DetailRow {
+    label: &'static str,
+    value: String,
+}
+
+/// A link of a detail page.
+pub struct DetailLink {
+    href: String,
+    label: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "detail.html")]
+struct DetailPage<'a> {
+    t: &'a Texts,
+    s: &'a SearchTexts,
+    lang: &'a str,
+    kind_label: &'static str,
+    name: String,
+    rows: Vec<DetailRow>,
+    body: String,
+    links_title: &'static str,
+    links: Vec<DetailLink>,
+}
+
+/// Query of the detail pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    #[serde(default)]
+    lang: Lang,
+}
+
+fn decode_list(raw: &str) -> Vec<String> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+fn row(label: &'static str, value: Option<String>) -> Option<DetailRow> {
+    value
+        .filter(|value| !value.is_empty())
+        .map(|value| DetailRow { label, value })
+}
+
+fn store_error(error: labbridge_app::Error) -> ApiError {
+    ApiError::from(error)
+}
+
+/// An expert's page.
+pub async fn expert_page(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(query): ApiQuery<DetailQuery>,
+) -> Result<Response, ApiError> {
+    let store = &state.app.store;
+    let texts = query.lang.search_texts();
+    let expert = store
+        .expert(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .ok_or_else(|| ApiError::not_found(format!("no expert '{id}'")))?;
+    let lab = match &expert.lab_id {
+        Some(lab_id) => store
+            .lab(lab_id)
+            .await
+            .map_err(|error| store_error(error.into()))?,
+        None => None,
+    };
+    let mut links = Vec::new();
+    for program_id in store
+        .programs_of_expert(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+    {
+        if let Some(program) = store
+            .program(&program_id)
+            .await
+            .map_err(|error| store_error(error.into()))?
+        {
+            links.push(DetailLink {
+                href: detail_href(labbridge_search::Kind::Program, &program.id, query.lang),
+                label: program.name,
+                note: texts.program.to_owned(),
+            });
+        }
+    }
+    if let Some(lab) = &lab {
+        links.push(DetailLink {
+            href: detail_href(labbridge_search::Kind::Lab, &lab.id, query.lang),
+            label: lab.name.clone(),
+            note: texts.lab_label.to_owned(),
+        });
+    }
+    let rows = [
+        row(texts.institution, Some(expert.institution.clone())),
+        row(texts.title_label, expert.title.clone()),
+        row(texts.lab_label, lab.as_ref().map(|lab| lab.name.clone())),
+        row(texts.field, Some(decode_list(&expert.fields).join("、"))),
+        row(texts.province, expert.province.clone()),
+        row(texts.email, expert.email.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    render(&DetailPage {
+        t: query.lang.texts(),
+        s: texts,
+        lang: query.lang.code(),
+        kind_label: texts.expert,
+        name: expert.name,
+        rows,
+        body: expert.bio.unwrap_or_default(),
+        links_title: texts.programs,
+        links,
+    })
+}
+
+/// A lab's page, with its experts.
+pub async fn lab_page(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(query): ApiQuery<DetailQuery>,
+) -> Result<Response, ApiError> {
+    let store = &state.app.store;
+    let texts = query.lang.search_texts();
+    let lab = store
+        .lab(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .ok_or_else(|| ApiError::not_found(format!("no lab '{id}'")))?;
+    let links = store
+        .experts_of_lab(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .into_iter()
+        .map(|expert| DetailLink {
+            href: detail_href(labbridge_search::Kind::Expert, &expert.id, query.lang),
+            label: expert.name,
+            note: expert.title.unwrap_or_default(),
+        })
+        .collect();
+    let rows = [
+        row(texts.institution, Some(lab.institution.clone())),
+        row(texts.level, lab.level.clone()),
+        row(texts.field, Some(decode_list(&lab.fields).join("、"))),
+        row(texts.province, lab.province.clone()),
+        row(texts.email, lab.email.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    render(&DetailPage {
+        t: query.lang.texts(),
+        s: texts,
+        lang: query.lang.code(),
+        kind_label: texts.lab,
+        name: lab.name,
+        rows,
+        body: lab.description.unwrap_or_default(),
+        links_title: texts.experts,
+        links,
+    })
+}
+
+/// A talent programme's page, with its experts.
+pub async fn program_page(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(query): ApiQuery<DetailQuery>,
+) -> Result<Response, ApiError> {
+    let store = &state.app.store;
+    let texts = query.lang.search_texts();
+    let program = store
+        .program(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .ok_or_else(|| ApiError::not_found(format!("no programme '{id}'")))?;
+    let links = store
+        .experts_of_program(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .into_iter()
+        .map(|expert| DetailLink {
+            href: detail_href(labbridge_search::Kind::Expert, &expert.id, query.lang),
+            label: expert.name,
+            note: expert.institution,
+        })
+        .collect();
+    let level = labbridge_app::level_label(&program.level);
+    render(&DetailPage {
+        t: query.lang.texts(),
+        s: texts,
+        lang: query.lang.code(),
+        kind_label: texts.program,
+        name: program.name,
+        rows: [row(texts.level, Some(level))]
+            .into_iter()
+            .flatten()
+            .collect(),
+        body: program.description.unwrap_or_default(),
+        links_title: texts.experts,
+        links,
+    })
 }

@@ -16,11 +16,12 @@ async fn demo_state() -> (AppState, tempfile::TempDir) {
         database_url: Some("sqlite::memory:".to_owned()),
         county: None,
         addr: "127.0.0.1:0".to_owned(),
+        staff_token: None,
     };
     let app = App::open(settings).await.expect("open");
     let year = chrono_year();
     app.load_demo(year, Progress::Hidden).await.expect("demo");
-    (AppState::new(app), dir)
+    (AppState::new(app, None), dir)
 }
 
 fn chrono_year() -> i32 {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use labbridge_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -420,6 +421,103 @@ impl Store {
         Ok(by_expert)
     }
 
+    /// Returns the experts changed at or after a time (all when `None`).
+    pub async fn experts_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<expert::Model>> {
+        changed_since::<expert::Entity>(&self.database, expert::Column::UpdatedAt, since).await
+    }
+
+    /// Returns the labs changed at or after a time (all when `None`).
+    pub async fn labs_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<lab::Model>> {
+        changed_since::<lab::Entity>(&self.database, lab::Column::UpdatedAt, since).await
+    }
+
+    /// Returns the programmes changed at or after a time (all when `None`).
+    pub async fn programs_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<program::Model>> {
+        changed_since::<program::Entity>(&self.database, program::Column::UpdatedAt, since).await
+    }
+
+    /// Returns the needs changed at or after a time (all when `None`).
+    pub async fn needs_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<need::Model>> {
+        changed_since::<need::Entity>(&self.database, need::Column::UpdatedAt, since).await
+    }
+
+    /// Returns every lab's name, by id.
+    pub async fn lab_names(&self) -> Result<HashMap<String, String>> {
+        let pairs: Vec<(String, String)> = lab::Entity::find()
+            .select_only()
+            .column(lab::Column::Id)
+            .column(lab::Column::Name)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        Ok(pairs.into_iter().collect())
+    }
+
+    /// Finds an expert by id.
+    pub async fn expert(&self, id: &str) -> Result<Option<expert::Model>> {
+        Ok(expert::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
+    }
+
+    /// Finds a lab by id.
+    pub async fn lab(&self, id: &str) -> Result<Option<lab::Model>> {
+        Ok(lab::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
+    }
+
+    /// Finds a programme by id.
+    pub async fn program(&self, id: &str) -> Result<Option<program::Model>> {
+        Ok(program::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
+    }
+
+    /// Finds a need by id.
+    pub async fn need(&self, id: &str) -> Result<Option<need::Model>> {
+        Ok(need::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
+    }
+
+    /// Returns the experts of a lab.
+    pub async fn experts_of_lab(&self, lab_id: &str) -> Result<Vec<expert::Model>> {
+        Ok(expert::Entity::find()
+            .filter(expert::Column::LabId.eq(lab_id))
+            .order_by_asc(expert::Column::Id)
+            .all(&self.database)
+            .await?)
+    }
+
+    /// Returns the experts of a programme.
+    pub async fn experts_of_program(&self, program_id: &str) -> Result<Vec<expert::Model>> {
+        let members = Query::select()
+            .column(expert_program::Column::ExpertId)
+            .from(expert_program::Entity)
+            .and_where(expert_program::Column::ProgramId.eq(program_id))
+            .to_owned();
+        Ok(expert::Entity::find()
+            .filter(expert::Column::Id.in_subquery(members))
+            .order_by_asc(expert::Column::Id)
+            .all(&self.database)
+            .await?)
+    }
+
+    /// Returns the programme ids of one expert.
+    pub async fn programs_of_expert(&self, expert_id: &str) -> Result<Vec<String>> {
+        Ok(expert_program::Entity::find()
+            .select_only()
+            .column(expert_program::Column::ProgramId)
+            .filter(expert_program::Column::ExpertId.eq(expert_id))
+            .into_tuple()
+            .all(&self.database)
+            .await?)
+    }
+
     /// Decodes a JSON list column.
     pub fn decode_list(
         table: &'static str,
@@ -432,6 +530,18 @@ impl Store {
             reason: error.to_string(),
         })
     }
+}
+
+async fn changed_since<E: EntityTrait>(
+    database: &DatabaseConnection,
+    column: E::Column,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<E::Model>> {
+    let mut select = E::find();
+    if let Some(since) = since {
+        select = select.filter(column.gte(since));
+    }
+    Ok(select.all(database).await?)
 }
 
 async fn id_hash_pairs<E: EntityTrait>(

@@ -1,0 +1,383 @@
+//! Keeping the search index in step with the registry, and the searches that need both.
+//!
+//! The registry is the truth. A process that owns the index directory opens it with
+//! [`App::open_index`] (rebuilding it when it is missing, corrupt or outdated, otherwise catching
+//! up from its checkpoint) and then runs an [`IndexFollower`], which polls the registry for rows
+//! changed since the last look — writes by this process, the command line or another machine —
+//! and commits them to the index in one batch. Another process that only reads (the
+//! `labbridge search` command while a server runs) opens the index read-only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use labbridge_domain::model::Level;
+use labbridge_search::{Document, Kind, Opened, Request, Results, SearchIndex};
+use labbridge_store::Store;
+use labbridge_store::entity::{expert, lab, need, program};
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::import::Progress;
+use crate::{App, Error, Result};
+
+/// How far back each poll looks again, to catch transactions that committed late with an
+/// earlier timestamp; rows already indexed at the same version are skipped.
+const LOOKBACK: Duration = Duration::from_secs(300);
+
+fn list(raw: &str) -> Vec<String> {
+    Store::decode_list("", "fields", raw).unwrap_or_default()
+}
+
+/// Returns the Chinese label of a stored level code (`provincial` → 省级).
+pub fn level_label(code: &str) -> String {
+    Level::parse(code)
+        .map(|level| level.label().to_owned())
+        .unwrap_or_else(|_| code.to_owned())
+}
+
+struct Lookups {
+    lab_names: HashMap<String, String>,
+    program_names: HashMap<String, String>,
+    memberships: HashMap<String, Vec<String>>,
+}
+
+fn expert_document(model: &expert::Model, lookups: &Lookups) -> Document {
+    let programs = lookups
+        .memberships
+        .get(&model.id)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| lookups.program_names.get(id).cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Document {
+        kind: Some(Kind::Expert),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        institution: Some(model.institution.clone()),
+        title: model.title.clone(),
+        fields: list(&model.fields),
+        body: model.bio.clone().unwrap_or_default(),
+        programs,
+        lab: model
+            .lab_id
+            .as_ref()
+            .and_then(|id| lookups.lab_names.get(id).cloned()),
+        level: None,
+        province: model.province.clone(),
+    }
+}
+
+fn lab_document(model: &lab::Model) -> Document {
+    Document {
+        kind: Some(Kind::Lab),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        institution: Some(model.institution.clone()),
+        title: None,
+        fields: list(&model.fields),
+        body: model.description.clone().unwrap_or_default(),
+        programs: Vec::new(),
+        lab: None,
+        level: model.level.clone(),
+        province: model.province.clone(),
+    }
+}
+
+fn program_document(model: &program::Model) -> Document {
+    Document {
+        kind: Some(Kind::Program),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        body: model.description.clone().unwrap_or_default(),
+        level: Some(level_label(&model.level)),
+        ..Document::default()
+    }
+}
+
+fn need_document(model: &need::Model) -> Document {
+    Document {
+        kind: Some(Kind::Need),
+        id: model.id.clone(),
+        name: model.title.clone(),
+        fields: list(&model.fields),
+        body: model.description.clone(),
+        ..Document::default()
+    }
+}
+
+/// Documents changed since a time, with each one's key and version.
+pub struct Changes {
+    /// The documents.
+    pub documents: Vec<Document>,
+    /// `kind:id` and `updated_at` of each document.
+    pub versions: Vec<(String, DateTime<Utc>)>,
+}
+
+/// An institution and how strong it is in a subject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstitutionStrength {
+    /// The institution.
+    pub institution: String,
+    /// Sum of the relevance of its matching experts and labs.
+    pub score: f32,
+    /// Matching experts.
+    pub experts: usize,
+    /// Matching labs.
+    pub labs: usize,
+    /// Its best-matching experts and labs (names).
+    pub top: Vec<String>,
+}
+
+impl App {
+    /// Returns the registry's searchable records changed at or after `since` (all when `None`).
+    pub async fn search_changes(&self, since: Option<DateTime<Utc>>) -> Result<Changes> {
+        let store = &self.store;
+        let lookups = Lookups {
+            lab_names: store.lab_names().await?,
+            program_names: store.program_names().await?.into_iter().collect(),
+            memberships: store.expert_programs().await?,
+        };
+        let mut documents = Vec::new();
+        let mut versions = Vec::new();
+        let mut push = |document: Document, updated_at: DateTime<Utc>| {
+            let kind = document.kind.map_or("", Kind::name);
+            versions.push((format!("{kind}:{}", document.id), updated_at));
+            documents.push(document);
+        };
+        for model in store.programs_since(since).await? {
+            push(program_document(&model), model.updated_at);
+        }
+        for model in store.labs_since(since).await? {
+            push(lab_document(&model), model.updated_at);
+        }
+        for model in store.experts_since(since).await? {
+            push(expert_document(&model, &lookups), model.updated_at);
+        }
+        for model in store.needs_since(since).await? {
+            push(need_document(&model), model.updated_at);
+        }
+        Ok(Changes {
+            documents,
+            versions,
+        })
+    }
+
+    /// Opens the index of the data directory for writing: rebuilds it when needed, otherwise
+    /// catches up with the registry. Fails when another process owns it.
+    pub async fn open_index(&self, progress: Progress) -> Result<Arc<SearchIndex>> {
+        let path = self.settings.data_dir.join("index");
+        let (index, opened) = SearchIndex::open(&path).map_err(search_error)?;
+        let index = Arc::new(index);
+        match opened {
+            Opened::NeedsRebuild => {
+                self.rebuild_index(&index, progress).await?;
+            }
+            Opened::Current => {
+                let mut follower = IndexFollower::new(index.clone());
+                follower.step(self).await?;
+            }
+        }
+        Ok(index)
+    }
+
+    /// Opens the index for a search from the command line: as the writer when no server owns
+    /// it (catching up first), read-only otherwise.
+    pub async fn open_index_for_search(&self) -> Result<Arc<SearchIndex>> {
+        match self.open_index(Progress::Terminal).await {
+            Ok(index) => Ok(index),
+            Err(Error::Search(labbridge_search::Error::Busy(_))) => {
+                let path = self.settings.data_dir.join("index");
+                SearchIndex::open_read_only(&path)
+                    .map_err(search_error)?
+                    .map(Arc::new)
+                    .ok_or_else(|| {
+                        Error::Conflict(
+                            "the index is being rebuilt by the running server; try again shortly"
+                                .to_owned(),
+                        )
+                    })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Rebuilds the index from the whole registry.
+    pub async fn rebuild_index(&self, index: &SearchIndex, progress: Progress) -> Result<u64> {
+        let started = std::time::Instant::now();
+        let changes = self.search_changes(None).await?;
+        let watermark = changes.versions.iter().map(|(_, at)| *at).max();
+        let bar = progress.bar(changes.documents.len(), "indexing");
+        let count = index
+            .rebuild(
+                changes.documents,
+                watermark.map(|at| at.to_rfc3339()),
+                |done| bar.set_position(done),
+            )
+            .map_err(search_error)?;
+        bar.finish_and_clear();
+        info!(
+            documents = count,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index rebuilt"
+        );
+        Ok(count)
+    }
+
+    /// Searches the index.
+    pub fn search(&self, index: &SearchIndex, request: &Request) -> Result<Results> {
+        index.search(request).map_err(search_error)
+    }
+
+    /// Ranks labs and experts by how well they fit a need ("similar to this need").
+    pub async fn similar_to_need(
+        &self,
+        index: &SearchIndex,
+        need_id: &str,
+        limit: usize,
+    ) -> Result<Results> {
+        let need = self
+            .store
+            .need(need_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no need '{need_id}'")))?;
+        let fields = list(&need.fields).join(" ");
+        let text = format!(
+            "{} {} {} {} {}",
+            need.title, need.title, fields, fields, need.description
+        );
+        let request = Request {
+            text,
+            kinds: vec![Kind::Lab, Kind::Expert],
+            limit,
+            similar: true,
+            ..Request::default()
+        };
+        self.search(index, &request)
+    }
+
+    /// Ranks institutions by the relevance of their experts and labs to a subject.
+    pub fn strongest_institutions(
+        &self,
+        index: &SearchIndex,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<InstitutionStrength>> {
+        let mut by_institution: HashMap<String, InstitutionStrength> = HashMap::new();
+        for page in 0..3 {
+            let request = Request {
+                text: text.to_owned(),
+                kinds: vec![Kind::Expert, Kind::Lab],
+                limit: 100,
+                offset: page * 100,
+                ..Request::default()
+            };
+            let results = self.search(index, &request)?;
+            for hit in &results.hits {
+                let Some(institution) = &hit.institution else {
+                    continue;
+                };
+                let entry = by_institution
+                    .entry(institution.clone())
+                    .or_insert_with(|| InstitutionStrength {
+                        institution: institution.clone(),
+                        score: 0.0,
+                        experts: 0,
+                        labs: 0,
+                        top: Vec::new(),
+                    });
+                entry.score += hit.score;
+                match hit.kind {
+                    Kind::Lab => entry.labs += 1,
+                    _ => entry.experts += 1,
+                }
+                if entry.top.len() < 3 {
+                    entry.top.push(hit.name.clone());
+                }
+            }
+            if results.hits.len() < 100 {
+                break;
+            }
+        }
+        let mut ranked: Vec<InstitutionStrength> = by_institution.into_values().collect();
+        ranked.sort_by(|left, right| {
+            right
+                .score
+                .total_cmp(&left.score)
+                .then_with(|| left.institution.cmp(&right.institution))
+        });
+        ranked.truncate(limit.clamp(1, 100));
+        Ok(ranked)
+    }
+}
+
+fn search_error(error: labbridge_search::Error) -> Error {
+    Error::Search(error)
+}
+
+/// Follows the registry: each [`IndexFollower::step`] indexes what changed since the last one.
+pub struct IndexFollower {
+    index: Arc<SearchIndex>,
+    seen: HashMap<String, DateTime<Utc>>,
+}
+
+impl IndexFollower {
+    /// Starts following from the index's checkpoint.
+    pub fn new(index: Arc<SearchIndex>) -> Self {
+        Self {
+            index,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn watermark(&self) -> Option<DateTime<Utc>> {
+        self.index
+            .checkpoint()
+            .watermark
+            .and_then(|raw| DateTime::parse_from_rfc3339(&raw).ok())
+            .map(|at| at.with_timezone(&Utc))
+    }
+
+    /// Indexes the registry's changes since the last step; returns how many documents changed.
+    pub async fn step(&mut self, app: &App) -> Result<usize> {
+        let watermark = self.watermark();
+        let since =
+            watermark.map(|at| at - chrono::Duration::from_std(LOOKBACK).unwrap_or_default());
+        let changes = app.search_changes(since).await?;
+        let mut documents = Vec::new();
+        let mut newest = watermark;
+        for (document, (key, updated_at)) in changes.documents.into_iter().zip(changes.versions) {
+            newest = newest.max(Some(updated_at));
+            if self.seen.get(&key) == Some(&updated_at) {
+                continue;
+            }
+            self.seen.insert(key, updated_at);
+            documents.push(document);
+        }
+        if let Some(floor) = since {
+            self.seen.retain(|_, updated_at| *updated_at >= floor);
+        }
+        if documents.is_empty() {
+            return Ok(0);
+        }
+        let count = documents.len();
+        self.index
+            .upsert(&documents, newest.map(|at| at.to_rfc3339()))
+            .map_err(search_error)?;
+        info!(documents = count, "search index followed the registry");
+        Ok(count)
+    }
+
+    /// Polls forever at an interval (run it in a task).
+    pub async fn run(mut self, app: App, interval: Duration) {
+        loop {
+            if let Err(error) = self.step(&app).await {
+                warn!(%error, "search index could not follow the registry; retrying");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
