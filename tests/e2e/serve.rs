@@ -74,3 +74,133 @@ fn serves_the_demo_county_and_shuts_down_on_sigterm() {
     let report: Value = serde_json::from_str(&coverage.expect("coverage").1).expect("json");
     assert_eq!(report["covered"], 64);
 }
+
+#[test]
+fn writes_from_the_command_line_reach_a_running_servers_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = labbridge(dir.path())
+        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let healthy = wait_healthy(port, Duration::from_secs(60));
+    let outcome = std::panic::catch_unwind(|| {
+        assert!(healthy, "server did not become healthy");
+        let query =
+            "/api/v1/search?q=%E9%92%9B%E5%90%88%E9%87%91%E6%BF%80%E5%85%89%E5%A2%9E%E6%9D%90"; // 钛合金激光增材
+        let before: Value =
+            serde_json::from_str(&http_get(port, query).expect("search").1).expect("json");
+        assert!(
+            !before["hits"]
+                .as_array()
+                .expect("hits")
+                .iter()
+                .any(|hit| hit["id"] == "new-expert-1")
+        );
+
+        let file = dir.path().join("experts.jsonl");
+        std::fs::write(
+            &file,
+            "{\"id\":\"new-expert-1\",\"name\":\"欧阳明\",\"institution\":\"西北工业大学\",\"fields\":[\"钛合金\",\"激光增材制造\"],\"bio\":\"从事钛合金激光增材制造研究。\"}\n",
+        )
+        .expect("write");
+        let import =
+            crate::support::run(labbridge(dir.path()).args(["import", "experts"]).arg(&file));
+        assert!(
+            import.status.success(),
+            "{}",
+            crate::support::stderr(&import)
+        );
+
+        let start = Instant::now();
+        let found = loop {
+            let results: Value =
+                serde_json::from_str(&http_get(port, query).expect("search").1).expect("json");
+            if results["hits"][0]["id"] == "new-expert-1" {
+                break true;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert!(
+            found,
+            "the imported expert became searchable within seconds"
+        );
+
+        let cli = crate::support::run(labbridge(dir.path()).args([
+            "search",
+            "钛合金 激光增材",
+            "--json",
+        ]));
+        assert!(cli.status.success(), "{}", crate::support::stderr(&cli));
+        let results: Value = serde_json::from_str(&crate::support::stdout(&cli)).expect("json");
+        assert_eq!(
+            results["hits"][0]["id"], "new-expert-1",
+            "the command line reads the server's index"
+        );
+
+        let rebuild = crate::support::run(labbridge(dir.path()).args(["index", "rebuild"]));
+        assert_eq!(rebuild.status.code(), Some(1));
+        assert!(
+            crate::support::stderr(&rebuild).contains("in use"),
+            "{}",
+            crate::support::stderr(&rebuild)
+        );
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn index_rebuild_and_search_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = crate::support::run(labbridge(dir.path()).args(["demo", "--json"]));
+    assert!(demo.status.success());
+    let summary: Value = serde_json::from_str(&crate::support::stdout(&demo)).expect("json");
+    let searchable: u64 = summary["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .filter(|import| {
+            ["programs", "labs", "experts", "needs"]
+                .contains(&import["kind"].as_str().unwrap_or_default())
+        })
+        .map(|import| import["rows"].as_u64().unwrap_or(0))
+        .sum();
+    std::fs::remove_dir_all(dir.path().join("index")).expect("delete the index");
+    let search = crate::support::run(labbridge(dir.path()).args([
+        "search",
+        "活性氧化铝",
+        "--kind",
+        "lab",
+        "--json",
+    ]));
+    assert!(
+        search.status.success(),
+        "{}",
+        crate::support::stderr(&search)
+    );
+    let results: Value = serde_json::from_str(&crate::support::stdout(&search)).expect("json");
+    assert!(
+        results["hits"][0]["name"]
+            .as_str()
+            .expect("name")
+            .contains("氧化铝"),
+        "a deleted index is rebuilt: {results}"
+    );
+    let rebuild = crate::support::run(labbridge(dir.path()).args(["index", "rebuild"]));
+    assert!(rebuild.status.success());
+    let expected = format!("index rebuilt: {searchable} documents");
+    assert!(
+        crate::support::stdout(&rebuild).contains(&expected),
+        "{}",
+        crate::support::stdout(&rebuild)
+    );
+}

@@ -10,18 +10,23 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 async fn demo_state() -> (AppState, tempfile::TempDir) {
+    demo_state_with(None).await
+}
+
+async fn demo_state_with(staff_token: Option<&str>) -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let settings = Settings {
         data_dir: dir.path().to_path_buf(),
         database_url: Some("sqlite::memory:".to_owned()),
         county: None,
         addr: "127.0.0.1:0".to_owned(),
-        staff_token: None,
+        staff_token: staff_token.map(str::to_owned),
     };
     let app = App::open(settings).await.expect("open");
     let year = chrono_year();
     app.load_demo(year, Progress::Hidden).await.expect("demo");
-    (AppState::new(app, None), dir)
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    (AppState::new(app, Some(index)), dir)
 }
 
 fn chrono_year() -> i32 {
@@ -182,4 +187,212 @@ async fn coverage_page_is_chinese_by_default_and_english_on_request() {
             && position("东城街道") < position("蒋峪镇")
             && position("柳山镇") < position("五井镇")
     );
+}
+
+async fn get_with(state: &AppState, uri: &str, token: &str) -> (StatusCode, String) {
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
+}
+
+#[tokio::test]
+async fn search_api_has_the_contract_shape() {
+    let (state, _dir) = demo_state().await;
+    let (status, _, body) = get(
+        &state,
+        "/api/v1/search?q=%E9%93%9D%E5%90%88%E9%87%91%E7%83%AD%E5%A4%84%E7%90%86",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let results = json(&body);
+    assert!(results["total"].as_u64().expect("total") > 10);
+    let hits = results["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 10, "limit defaults to 10");
+    for hit in hits {
+        for key in ["kind", "id", "name", "institution", "score", "snippet"] {
+            assert!(!hit[key].is_null(), "hit has {key}: {hit}");
+        }
+        assert!(["expert", "lab", "program"].contains(&hit["kind"].as_str().expect("kind")));
+    }
+    assert!(
+        hits[0]["snippet"]
+            .as_str()
+            .expect("snippet")
+            .contains("<em>")
+    );
+    let top_name = hits[0]["name"].as_str().expect("name");
+    assert!(
+        top_name.contains("热处理"),
+        "the best hit is about heat treatment: {top_name}"
+    );
+
+    let (_, _, body) = get(&state, "/api/v1/search?kind=lab&limit=200&offset=5").await;
+    let results = json(&body);
+    assert_eq!(
+        results["hits"].as_array().expect("hits").len(),
+        100,
+        "limit is at most 100"
+    );
+    assert!(
+        results["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .all(|hit| hit["kind"] == "lab")
+    );
+
+    let (_, _, body) = get(&state, "/api/v1/search?kind=program&limit=100").await;
+    assert_eq!(json(&body)["total"], 9, "an empty query browses");
+}
+
+#[tokio::test]
+async fn any_text_is_a_valid_query() {
+    let (state, _dir) = demo_state().await;
+    let long: String = "铝合金热处理".repeat(334);
+    for raw in [
+        "\"",
+        "a:b",
+        "((铝",
+        "😀🚀",
+        "*",
+        "-",
+        "OR AND NOT",
+        "title:铝 AND",
+        long.as_str(),
+        "%",
+    ] {
+        let encoded: String = raw.bytes().map(|byte| format!("%{byte:02X}")).collect();
+        let (status, content_type, body) =
+            get(&state, &format!("/api/v1/search?q={encoded}")).await;
+        assert_eq!(status, StatusCode::OK, "{raw}: {body}");
+        assert!(content_type.starts_with("application/json"));
+        let (status, _, _) = get(&state, &format!("/search?q={encoded}")).await;
+        assert_eq!(status, StatusCode::OK, "page for {raw}");
+    }
+    let (status, _, body) = get(&state, "/api/v1/search?q=x&kind=widget").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json(&body)["code"], "invalid");
+    let (status, _, _) = get(&state, "/api/v1/search?q=x&limit=-1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn needs_are_for_staff_only() {
+    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let (status, _, body) = get(&state, "/api/v1/search?q=%E6%8C%A4%E5%8E%8B&kind=need").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json(&body)["code"], "forbidden");
+    let (status, body) = get_with(
+        &state,
+        "/api/v1/search?q=%E6%8C%A4%E5%8E%8B&kind=need",
+        "wrong",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = get_with(
+        &state,
+        "/api/v1/search?q=%E6%8C%A4%E5%8E%8B&kind=need",
+        "s3cret",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let results = json(&body);
+    assert!(results["total"].as_u64().expect("total") > 0);
+    assert!(
+        results["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .all(|hit| hit["kind"] == "need")
+    );
+
+    let (status, _, _) = get(&state, "/api/v1/needs/demo-need-0001/similar").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = get_with(&state, "/api/v1/needs/demo-need-0001/similar", "s3cret").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let similar = json(&body);
+    assert!(
+        similar["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .all(|hit| hit["kind"] == "lab" || hit["kind"] == "expert")
+    );
+    let (status, _) = get_with(&state, "/api/v1/needs/nope/similar", "s3cret").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn institutions_strongest_in_a_subject() {
+    let (state, _dir) = demo_state().await;
+    let (status, _, body) = get(&state, "/api/v1/search/institutions?q=%E9%93%9D%E5%90%88%E9%87%91%E7%83%AD%E5%A4%84%E7%90%86&limit=5").await;
+    assert_eq!(status, StatusCode::OK);
+    let ranked = json(&body);
+    let institutions = ranked["institutions"].as_array().expect("institutions");
+    assert_eq!(institutions.len(), 5);
+    let strongest = [
+        "中南大学",
+        "北京科技大学",
+        "东北大学",
+        "湖南大学",
+        "山东大学",
+        "哈尔滨工业大学",
+        "西北工业大学",
+        "上海交通大学",
+    ];
+    let top = institutions[0]["institution"].as_str().expect("name");
+    assert!(
+        strongest.contains(&top),
+        "a metallurgy university leads: {top}"
+    );
+    assert!(
+        institutions
+            .windows(2)
+            .all(|pair| pair[0]["score"].as_f64() >= pair[1]["score"].as_f64())
+    );
+}
+
+#[tokio::test]
+async fn search_and_detail_pages() {
+    let (state, _dir) = demo_state().await;
+    let (status, _, page) = get(
+        &state,
+        "/search?q=%E5%8C%97%E7%A7%91%E5%A4%A7%20%E6%8C%A4%E5%8E%8B",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<em>"), "highlights");
+    assert!(
+        page.contains("北京科技大学"),
+        "the alias 北科大 finds 北京科技大学"
+    );
+    assert!(page.contains("id=\"facets\""));
+    let (status, _, lab) = get(&state, "/labs/demo-lab-001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        lab.contains("/experts/demo-expert-0001"),
+        "a lab lists its experts"
+    );
+    let (status, _, expert) = get(&state, "/experts/demo-expert-0001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(expert.contains("/labs/demo-lab-001"));
+    let (status, _, program) = get(&state, "/programs/prog-taishan-scholar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(program.contains("泰山学者") && program.contains("/experts/"));
+    let (status, _, body) = get(&state, "/experts/nobody").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["code"], "not_found");
 }
