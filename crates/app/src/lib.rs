@@ -13,6 +13,7 @@ pub mod config;
 pub mod coverage;
 pub mod demo;
 mod error;
+pub mod eval;
 pub mod import;
 pub mod search;
 pub mod sort;

@@ -80,6 +80,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate search quality on a labelled query set (nDCG@10, recall@10, MRR@10) against a
+    /// character-unigram BM25 baseline. Uses an in-memory registry; the data directory is untouched.
+    EvalSearch {
+        /// The labelled set.
+        #[arg(default_value = "eval/search.json")]
+        file: PathBuf,
+        /// Print JSON with per-query scores.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the search index.
     Index {
         #[command(subcommand)]
@@ -199,6 +209,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         county: cli.county,
         addr: addr_flag,
     };
+    if let Command::EvalSearch { file, json } = &cli.command {
+        let report = labbridge_app::eval::evaluate(file).await?;
+        if *json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", output::eval_report(&report));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     let app = App::open(settings).await?;
     let progress = Progress::Terminal;
@@ -281,6 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let count = app.rebuild_index(&index, progress).await?;
             println!("index rebuilt: {count} documents in {}", path.display());
         }
+        Command::EvalSearch { .. } => {}
         Command::Coverage { year, json } => {
             if let Some(year) = year
                 && !(1990..=2100).contains(&year)

@@ -134,3 +134,29 @@ fn unescape(html: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+/// The evaluation as a table, with the queries labbridge does worst on.
+pub fn eval_report(report: &labbridge_app::eval::EvalReport) -> String {
+    let mut out = String::from("engine      set      queries  nDCG@10  recall@10  MRR@10\n");
+    for (engine, rows) in [
+        ("labbridge", &report.labbridge),
+        ("baseline", &report.baseline),
+    ] {
+        for (set, metrics) in rows {
+            out.push_str(&format!(
+                "{engine:<11} {set:<8} {:>7}  {:>7.3}  {:>9.3}  {:>6.3}\n",
+                metrics.queries, metrics.ndcg_at_10, metrics.recall_at_10, metrics.mrr_at_10
+            ));
+        }
+    }
+    let mut worst: Vec<&labbridge_app::eval::QueryScore> = report.per_query.iter().collect();
+    worst.sort_by(|left, right| left.labbridge.total_cmp(&right.labbridge));
+    out.push_str("\nweakest queries (labbridge nDCG@10 / baseline):\n");
+    for score in worst.iter().take(8) {
+        out.push_str(&format!(
+            "  {:.3} / {:.3}  {}\n",
+            score.labbridge, score.baseline, score.query
+        ));
+    }
+    out
+}

@@ -785,6 +785,31 @@ mod tests {
     }
 
     #[test]
+    fn snippets_of_words_with_inner_words_do_not_panic() {
+        // Regression: 深度学习 is cut 深度, 学习, 深度学习; out-of-order offsets made tantivy's
+        // fragment search underflow.
+        let index = SearchIndex::in_memory().expect("index");
+        let body =
+            "主要从事深度学习、图像识别、储能电池材料和电机噪声振动抑制等方向的研究。".repeat(6);
+        index
+            .rebuild(
+                vec![expert("x1", "王伟", "山东大学", &["深度学习"], &body)],
+                None,
+                |_| {},
+            )
+            .expect("rebuild");
+        for query in ["深度学习图像识别", "储能电池材料", "电机噪声振动抑制"]
+        {
+            let results = search(&index, query);
+            assert!(
+                results.hits[0].snippet.contains("<em>"),
+                "{query}: {}",
+                results.hits[0].snippet
+            );
+        }
+    }
+
+    #[test]
     fn filters_facets_and_browsing() {
         let index = index();
         let filtered = index

@@ -14,6 +14,7 @@
 //! Place in the graph: depends on `labbridge-domain` only; `labbridge-app` feeds it documents.
 #![warn(missing_docs)]
 
+pub mod baseline;
 mod error;
 mod index;
 pub mod query;

@@ -109,7 +109,7 @@ pub fn plan(raw: &str) -> Plan {
             RunKind::Han => {
                 for token in jieba.cut(run_text, false) {
                     texts.push(token.word.to_owned());
-                    if !is_stopword(token.word) {
+                    if !is_stopword(token.word) && token.word.chars().count() > 1 {
                         phrase.push((offset, token.word.to_owned()));
                         offset += token.word.chars().count();
                     }
@@ -117,9 +117,17 @@ pub fn plan(raw: &str) -> Plan {
             }
         }
     }
+    // Function words and single Han characters (想, 做, 的 …) carry little meaning next to real
+    // words; keep them only when nothing else is left.
+    let is_han_single = |text: &str| {
+        text.chars().count() == 1
+            && runs(text)
+                .first()
+                .is_some_and(|run| run.kind == RunKind::Han)
+    };
     let content: Vec<String> = texts
         .iter()
-        .filter(|text| !is_stopword(text))
+        .filter(|text| !is_stopword(text) && !is_han_single(text))
         .cloned()
         .collect();
     let chosen = if content.is_empty() { texts } else { content };
@@ -133,7 +141,14 @@ pub fn plan(raw: &str) -> Plan {
         })
         .map(|text| word(&text, 1.0))
         .collect();
-    let minimum = words.len().div_ceil(2);
+    // Short queries are precise: half their words must match. Longer ones are usually phrased
+    // questions whose words a document does not repeat; there any word may match and BM25 plus
+    // the phrase bonus rank documents that match more of them first.
+    let minimum = if words.len() <= 3 {
+        words.len().div_ceil(2)
+    } else {
+        1
+    };
     if phrase.len() < 2 {
         phrase.clear();
     }

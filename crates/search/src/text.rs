@@ -271,6 +271,10 @@ pub fn analyse(jieba: &Jieba, folded: &str, cut: Cut) -> Vec<Piece> {
             RunKind::Han => han_pieces(jieba, run_text, &run, cut, &mut pieces),
         }
     }
+    // Search mode emits inner words before the word that contains them (深度, 学习, 深度学习).
+    // tantivy's snippet generator assumes tokens come in offset order (a later token that ends
+    // before an earlier one starts makes its fragment arithmetic underflow), so sort them.
+    pieces.sort_by_key(|piece| (piece.start, piece.end));
     pieces
 }
 
