@@ -74,7 +74,10 @@ pub struct EvalReport {
     pub per_query: Vec<QueryScore>,
 }
 
-fn scores(ranked: &[String], grades: &HashMap<String, u32>) -> (f64, f64, f64) {
+/// nDCG@10, recall@10 and reciprocal rank of one ranking.
+type Scores = (f64, f64, f64);
+
+fn scores(ranked: &[String], grades: &HashMap<String, u32>) -> Scores {
     let gain = |grade: u32| f64::from((1u32 << grade.min(10)) - 1);
     let dcg: f64 = ranked
         .iter()
@@ -117,7 +120,7 @@ fn scores(ranked: &[String], grades: &HashMap<String, u32>) -> (f64, f64, f64) {
     )
 }
 
-fn average(rows: &[(f64, f64, f64)]) -> Metrics {
+fn average(rows: &[Scores]) -> Metrics {
     let count = rows.len().max(1) as f64;
     Metrics {
         queries: rows.len(),
@@ -209,7 +212,7 @@ pub async fn evaluate(file: &Path) -> Result<EvalReport> {
     let baseline = BaselineIndex::build(&documents).map_err(Error::Search)?;
     let _ = std::fs::remove_dir_all(&scratch);
 
-    let mut by_set: HashMap<String, (Vec<(f64, f64, f64)>, Vec<(f64, f64, f64)>)> = HashMap::new();
+    let mut by_set: HashMap<String, (Vec<Scores>, Vec<Scores>)> = HashMap::new();
     let mut per_query = Vec::new();
     for query in &eval.queries {
         let grades = grades_of(query, &documents);
