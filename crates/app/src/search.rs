@@ -24,7 +24,7 @@ use crate::{App, Error, Result};
 
 /// How far back each poll looks again, to catch transactions that committed late with an
 /// earlier timestamp; rows already indexed at the same version are skipped.
-const LOOKBACK: Duration = Duration::from_secs(300);
+const LOOKBACK: Duration = Duration::from_secs(30);
 
 fn list(raw: &str) -> Vec<String> {
     Store::decode_list("", "fields", raw).unwrap_or_default()

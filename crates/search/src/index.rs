@@ -10,9 +10,9 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::query::{self, Plan};
+use crate::query;
 use crate::schema::{self, BIGRAMS, Fields, WORDS};
 use crate::text::ChineseTokenizer;
 use crate::{Error, Result};
@@ -621,9 +621,27 @@ impl SearchIndex {
         }
     }
 
-    /// Runs the planned query only (no filters), for tools that compare rankings.
-    pub fn plan_of(text: &str) -> Plan {
-        query::plan(text)
+    /// The floor for benchmarks: the text's words OR-ed as bare term queries on the body field,
+    /// top documents by score, nothing else (no boosts, phrases, snippets or stored fields).
+    pub fn bare_term_search(&self, text: &str, limit: usize) -> Result<Vec<DocAddress>> {
+        let plan = query::plan(text);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = plan
+            .words
+            .iter()
+            .map(|word| {
+                let term = Term::from_field_text(self.fields.body, &word.text);
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        Ok(top.into_iter().map(|(_, address)| address).collect())
     }
 }
 

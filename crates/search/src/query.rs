@@ -77,7 +77,9 @@ fn word(text: &str, weight: f32) -> Word {
         institution = true;
         add(fold(full).text, 1.0, &mut alternatives);
     }
-    let bigrams = if is_han {
+    // Bigrams rescue words the dictionary does not know; a known word needs none, and each
+    // extra clause costs query time.
+    let bigrams = if is_han && !jieba.has_word(text) {
         analyse(&jieba, text, Cut::Bigrams)
             .into_iter()
             .map(|piece| piece.text)
@@ -242,7 +244,14 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
                 Occur::Should,
                 term_query(field, &word.text, boost * institution_bonus),
             ));
-            for (alternative, weight) in &word.alternatives {
+            // Inner words and synonyms only where they carry the subject: name, fields, body.
+            let subject_field =
+                field == fields.name || field == fields.fields || field == fields.body;
+            for (alternative, weight) in word
+                .alternatives
+                .iter()
+                .filter(|(_, weight)| subject_field || *weight >= 1.0)
+            {
                 alternatives.push((
                     Occur::Should,
                     term_query(field, alternative, boost * weight * institution_bonus),
