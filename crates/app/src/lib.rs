@@ -21,6 +21,7 @@ pub mod sort;
 pub use config::{Overrides, Settings};
 pub use error::{Error, ErrorKind, Result};
 pub use labbridge_store::Store;
+pub use labbridge_store::entity::expert;
 pub use search::level_label;
 
 /// An open labbridge: settings and the registry.

@@ -6,9 +6,10 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{TextAnalyzer, Token, Tokenizer};
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
+use crate::text::Tokens;
 use crate::{Document, Kind, Result};
 
 /// One token per character; Latin letters and digits are lower-cased single characters too.
@@ -17,16 +18,10 @@ pub struct CharTokenizer {
     tokens: Vec<Token>,
 }
 
-/// The stream of a [`CharTokenizer`].
-pub struct CharTokenStream<'a> {
-    tokens: &'a mut [Token],
-    index: usize,
-}
-
 impl Tokenizer for CharTokenizer {
-    type TokenStream<'a> = CharTokenStream<'a>;
+    type TokenStream<'a> = Tokens<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CharTokenStream<'a> {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
         self.tokens.clear();
         for (position, (offset, character)) in text
             .char_indices()
@@ -41,25 +36,7 @@ impl Tokenizer for CharTokenizer {
                 position_length: 1,
             });
         }
-        CharTokenStream {
-            tokens: &mut self.tokens,
-            index: usize::MAX,
-        }
-    }
-}
-
-impl TokenStream for CharTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        self.index = self.index.wrapping_add(1);
-        self.index < self.tokens.len()
-    }
-
-    fn token(&self) -> &Token {
-        &self.tokens[self.index]
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index]
+        Tokens::new(&mut self.tokens)
     }
 }
 

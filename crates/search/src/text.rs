@@ -306,16 +306,16 @@ impl ChineseTokenizer {
     }
 }
 
-/// The stream of a [`ChineseTokenizer`].
-pub struct ChineseTokenStream<'a> {
+/// A stream over tokens already computed (both of our tokenizers analyse eagerly).
+pub struct Tokens<'a> {
     tokens: &'a mut [Token],
     index: usize,
 }
 
 impl Tokenizer for ChineseTokenizer {
-    type TokenStream<'a> = ChineseTokenStream<'a>;
+    type TokenStream<'a> = Tokens<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream<'a> {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
         self.tokens.clear();
         let folded = fold(text);
         for piece in analyse(&self.jieba, &folded.text, self.cut) {
@@ -327,14 +327,21 @@ impl Tokenizer for ChineseTokenizer {
                 position_length: 1,
             });
         }
-        ChineseTokenStream {
-            tokens: &mut self.tokens,
+        Tokens::new(&mut self.tokens)
+    }
+}
+
+impl<'a> Tokens<'a> {
+    /// Streams these tokens.
+    pub fn new(tokens: &'a mut [Token]) -> Self {
+        Self {
+            tokens,
             index: usize::MAX,
         }
     }
 }
 
-impl TokenStream for ChineseTokenStream<'_> {
+impl TokenStream for Tokens<'_> {
     fn advance(&mut self) -> bool {
         self.index = self.index.wrapping_add(1);
         self.index < self.tokens.len()

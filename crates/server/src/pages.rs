@@ -670,6 +670,22 @@ fn store_error(error: labbridge_app::Error) -> ApiError {
     ApiError::from(error)
 }
 
+/// Links to experts' pages, each with a note (their title, their institution …).
+fn expert_links(
+    experts: Vec<labbridge_app::expert::Model>,
+    lang: Lang,
+    note: impl Fn(&labbridge_app::expert::Model) -> String,
+) -> Vec<DetailLink> {
+    experts
+        .iter()
+        .map(|expert| DetailLink {
+            href: detail_href(labbridge_search::Kind::Expert, &expert.id, lang),
+            label: expert.name.clone(),
+            note: note(expert),
+        })
+        .collect()
+}
+
 /// An expert's page.
 pub async fn expert_page(
     State(state): State<AppState>,
@@ -752,17 +768,13 @@ pub async fn lab_page(
         .await
         .map_err(|error| store_error(error.into()))?
         .ok_or_else(|| ApiError::not_found(format!("no lab '{id}'")))?;
-    let links = store
+    let experts = store
         .experts_of_lab(&id)
         .await
-        .map_err(|error| store_error(error.into()))?
-        .into_iter()
-        .map(|expert| DetailLink {
-            href: detail_href(labbridge_search::Kind::Expert, &expert.id, query.lang),
-            label: expert.name,
-            note: expert.title.unwrap_or_default(),
-        })
-        .collect();
+        .map_err(|error| store_error(error.into()))?;
+    let links = expert_links(experts, query.lang, |expert| {
+        expert.title.clone().unwrap_or_default()
+    });
     let rows = [
         row(texts.institution, Some(lab.institution.clone())),
         row(texts.level, lab.level.clone()),
@@ -799,17 +811,11 @@ pub async fn program_page(
         .await
         .map_err(|error| store_error(error.into()))?
         .ok_or_else(|| ApiError::not_found(format!("no programme '{id}'")))?;
-    let links = store
+    let experts = store
         .experts_of_program(&id)
         .await
-        .map_err(|error| store_error(error.into()))?
-        .into_iter()
-        .map(|expert| DetailLink {
-            href: detail_href(labbridge_search::Kind::Expert, &expert.id, query.lang),
-            label: expert.name,
-            note: expert.institution,
-        })
-        .collect();
+        .map_err(|error| store_error(error.into()))?;
+    let links = expert_links(experts, query.lang, |expert| expert.institution.clone());
     let level = labbridge_app::level_label(&program.level);
     render(&DetailPage {
         t: query.lang.texts(),

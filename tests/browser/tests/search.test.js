@@ -1,74 +1,20 @@
 // The search and detail pages in a real headless Chromium (Debian's), driven by playwright-core.
-// Starts `labbridge serve --demo` on a free port with a fresh data directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { results, startDemo } from '../support/demo.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.env.LABBRIDGE_BIN ?? join(here, '../../../target/debug/labbridge');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const results = join(here, '../test-results');
-
-let server;
+let demo;
 let browser;
 let base;
-let dataDir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(url, limitMs) {
-  const start = Date.now();
-  while (Date.now() - start < limitMs) {
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('labbridge did not become healthy');
-}
 
 before(async () => {
-  mkdirSync(results, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'labbridge-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LABBRIDGE_')));
-  server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--addr', `127.0.0.1:${port}`], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitHealthy(base, 60_000);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-    ],
-  });
+  demo = await startDemo();
+  ({ browser, base } = demo);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await demo?.stop();
 });
 
 test('an engineer types Chinese and gets highlighted, faceted results', async () => {
