@@ -1,0 +1,671 @@
+//! The exact solver: successive shortest paths on a transportation network.
+//!
+//! Every enterprise `e` supplies `supplyₑ` units (its maximum, or its candidate count when it
+//! has none). A unit goes to an expert it is a candidate of (cost −score; the expert takes at
+//! most `capacity` units) or to a per-enterprise "unplaced" sink. Unplaced units are free up to
+//! `supplyₑ − minₑ` and cost `BIG` beyond, so an enterprise below its minimum pays `BIG` per
+//! missing partner. With `BIG` larger than any score change a residual cycle can make, the
+//! minimum-cost way to ship every unit is the lexicographic optimum: most required partners
+//! first, then most affinity. The unplaced sink also means every unit is always routable, so a
+//! unit may displace a weaker enterprise's partner when that is better overall.
+//!
+//! Units are shipped one at a time along a shortest path (Dijkstra on reduced costs, which stay
+//! non-negative thanks to node potentials). The search stops at the first sink it settles and
+//! only the nodes it settled get new potentials, so an uncontested unit costs a scan of one
+//! enterprise's candidates. When the best path for a unit is the enterprise's own unplaced
+//! sink, all its remaining units go there at once.
+//!
+//! Memory is a compressed row per enterprise: 11 bytes per candidate pair.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::problem::{Problem, SCORE_SCALE};
+
+/// The optimal assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Chosen pairs `(enterprise, expert)`, sorted.
+    pub pairs: Vec<(u32, u32)>,
+    /// Required partners placed: Σₑ min(partnersₑ, minₑ).
+    pub required_units: u64,
+    /// Required partners asked for: Σₑ minₑ.
+    pub required_total: u64,
+    /// Total affinity of the chosen pairs (scores in 1..=SCORE_SCALE).
+    pub affinity: u64,
+}
+
+/// Where a shortest path leaves the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    /// A free slot of an expert.
+    Expert(u32),
+    /// An enterprise's free unplaced units (beyond its minimum).
+    Free(u32),
+    /// An enterprise's missing required partners.
+    Required(u32),
+}
+
+const NO_ARC: u32 = u32::MAX;
+
+struct Network {
+    enterprises: usize,
+    /// Arcs of enterprise `e` are `start[e]..start[e + 1]`.
+    start: Vec<u32>,
+    head: Vec<u32>,
+    tail: Vec<u32>,
+    score: Vec<u16>,
+    chosen: Vec<bool>,
+    min: Vec<u32>,
+    supply: Vec<u32>,
+    shipped: Vec<u32>,
+    free_used: Vec<u32>,
+    required_used: Vec<u32>,
+    capacity: Vec<u32>,
+    /// Arcs assigned to expert `x` are `slots[slot_start[x]..slot_start[x] + used[x]]`.
+    slot_start: Vec<u32>,
+    slots: Vec<u32>,
+    used: Vec<u32>,
+    /// Node potentials: enterprises, then experts. The sink's potential stays 0.
+    potential: Vec<i64>,
+    big: i64,
+    search: Search,
+}
+
+/// Dijkstra's scratch space, reused across searches (stamps avoid clearing it).
+struct Search {
+    dist: Vec<i64>,
+    reached: Vec<u32>,
+    settled_stamp: Vec<u32>,
+    pred: Vec<u32>,
+    stamp: u32,
+    settled: Vec<u32>,
+    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    sink_dist: i64,
+    sink: Option<Sink>,
+}
+
+/// Solves a problem exactly: the most required partners placed, then the most affinity.
+pub fn solve(problem: &Problem) -> Assignment {
+    let mut network = Network::new(problem);
+    network.run();
+    network.assignment()
+}
+
+impl Network {
+    fn new(problem: &Problem) -> Self {
+        let enterprises = problem.enterprises();
+        let experts = problem.experts();
+        let pairs = problem.allowed_pairs();
+        let mut start = vec![0u32; enterprises + 1];
+        for &(enterprise, _, _) in &pairs {
+            start[enterprise as usize + 1] += 1;
+        }
+        for index in 0..enterprises {
+            start[index + 1] += start[index];
+        }
+        let head: Vec<u32> = pairs.iter().map(|pair| pair.1).collect();
+        let tail: Vec<u32> = pairs.iter().map(|pair| pair.0).collect();
+        // Scores are at most SCORE_SCALE (10,000), which fits in 16 bits.
+        let score: Vec<u16> = pairs
+            .iter()
+            .map(|pair| pair.2.min(SCORE_SCALE) as u16)
+            .collect();
+        drop(pairs);
+        let mut degree = vec![0u32; experts];
+        for &expert in &head {
+            degree[expert as usize] += 1;
+        }
+        let capacity: Vec<u32> = problem
+            .capacities()
+            .iter()
+            .zip(&degree)
+            .map(|(&capacity, &degree)| capacity.min(degree))
+            .collect();
+        let mut slot_start = vec![0u32; experts + 1];
+        for index in 0..experts {
+            slot_start[index + 1] = slot_start[index] + capacity[index];
+        }
+        let slots = vec![NO_ARC; slot_start[experts] as usize];
+        let min: Vec<u32> = problem.demands().iter().map(|demand| demand.min).collect();
+        let supply: Vec<u32> = problem
+            .demands()
+            .iter()
+            .enumerate()
+            .map(|(index, demand)| {
+                let candidates = start[index + 1] - start[index];
+                let max = demand.max.unwrap_or(candidates).min(candidates);
+                max.max(demand.min)
+            })
+            .collect();
+        let mut potential = vec![0i64; enterprises + experts];
+        for (index, value) in potential.iter_mut().take(enterprises).enumerate() {
+            let arcs = start[index] as usize..start[index + 1] as usize;
+            *value = score[arcs].iter().copied().max().map_or(0, i64::from);
+        }
+        // A residual cycle alternates enterprises and experts, so it crosses at most
+        // 2·min(E, X) + 2 pair arcs; one required unit must outweigh all of them.
+        let big = i64::from(SCORE_SCALE) * (2 * enterprises.min(experts) as i64 + 2) + 1;
+        let nodes = enterprises + experts + 1;
+        let arcs = head.len();
+        Self {
+            enterprises,
+            start,
+            head,
+            tail,
+            score,
+            chosen: vec![false; arcs],
+            min,
+            supply,
+            shipped: vec![0; enterprises],
+            free_used: vec![0; enterprises],
+            required_used: vec![0; enterprises],
+            capacity,
+            slot_start,
+            slots,
+            used: vec![0; experts],
+            potential,
+            big,
+            search: Search {
+                dist: vec![0; nodes],
+                reached: vec![0; nodes],
+                settled_stamp: vec![0; nodes],
+                pred: vec![NO_ARC; nodes],
+                stamp: 0,
+                settled: Vec::new(),
+                heap: BinaryHeap::new(),
+                sink_dist: i64::MAX,
+                sink: None,
+            },
+        }
+    }
+
+    /// Ships every unit: first each enterprise's required units, then the rest. Any order
+    /// gives an optimum; this one makes the early searches short.
+    fn run(&mut self) {
+        for enterprise in 0..self.enterprises {
+            while self.shipped[enterprise] < self.min[enterprise] {
+                let limit = self.min[enterprise];
+                self.ship(enterprise as u32, limit);
+            }
+        }
+        for enterprise in 0..self.enterprises {
+            while self.shipped[enterprise] < self.supply[enterprise] {
+                let limit = self.supply[enterprise];
+                self.ship(enterprise as u32, limit);
+            }
+        }
+    }
+
+    fn free_capacity(&self, enterprise: usize) -> u32 {
+        self.supply[enterprise] - self.min[enterprise] - self.free_used[enterprise]
+    }
+
+    /// Ships at least one unit of `source` (up to `limit` shipped in all) along a shortest
+    /// path.
+    fn ship(&mut self, source: u32, limit: u32) {
+        let sink = self.shortest_path(source);
+        let source_index = source as usize;
+        let remaining = limit - self.shipped[source_index];
+        let amount = match sink {
+            Sink::Free(enterprise) if enterprise == source => {
+                remaining.min(self.free_capacity(source_index))
+            }
+            Sink::Required(enterprise) if enterprise == source => {
+                remaining.min(self.min[source_index] - self.required_used[source_index])
+            }
+            _ => 1,
+        };
+        self.augment(source, sink, amount.max(1));
+        self.shipped[source_index] += amount.max(1);
+    }
+
+    fn expert_node(&self, expert: u32) -> u32 {
+        self.enterprises as u32 + expert
+    }
+
+    /// Dijkstra from `source` until the sink is settled; then updates the potentials of the
+    /// settled nodes. Returns how the path leaves (the path itself is in `search.pred`).
+    fn shortest_path(&mut self, source: u32) -> Sink {
+        let sink_node = self.potential.len() as u32;
+        let search = &mut self.search;
+        search.stamp = search.stamp.wrapping_add(1);
+        if search.stamp == 0 {
+            search.reached.fill(0);
+            search.settled_stamp.fill(0);
+            search.stamp = 1;
+        }
+        let stamp = search.stamp;
+        search.settled.clear();
+        search.heap.clear();
+        search.sink_dist = i64::MAX;
+        search.sink = None;
+        search.dist[source as usize] = 0;
+        search.reached[source as usize] = stamp;
+        search.pred[source as usize] = NO_ARC;
+        search.heap.push(Reverse((0, source)));
+        while let Some(Reverse((distance, node))) = self.search.heap.pop() {
+            if node == sink_node {
+                break;
+            }
+            let index = node as usize;
+            if self.search.settled_stamp[index] == stamp || distance > self.search.dist[index] {
+                continue;
+            }
+            self.search.settled_stamp[index] = stamp;
+            self.search.settled.push(node);
+            if index < self.enterprises {
+                self.expand_enterprise(node, distance);
+            } else {
+                self.expand_expert(node, distance);
+            }
+        }
+        let sink_dist = self.search.sink_dist;
+        for &node in &self.search.settled {
+            let index = node as usize;
+            self.potential[index] += self.search.dist[index] - sink_dist;
+        }
+        // Every enterprise with a unit left has an unplaced sink, so a sink is always found.
+        self.search.sink.unwrap_or(Sink::Free(source))
+    }
+
+    fn reach(&mut self, node: u32, distance: i64, arc: u32) {
+        let search = &mut self.search;
+        let index = node as usize;
+        if search.settled_stamp[index] == search.stamp {
+            return;
+        }
+        if search.reached[index] != search.stamp || distance < search.dist[index] {
+            search.reached[index] = search.stamp;
+            search.dist[index] = distance;
+            search.pred[index] = arc;
+            search.heap.push(Reverse((distance, node)));
+        }
+    }
+
+    fn reach_sink(&mut self, distance: i64, sink: Sink) {
+        let sink_node = self.potential.len() as u32;
+        let search = &mut self.search;
+        if distance < search.sink_dist {
+            search.sink_dist = distance;
+            search.sink = Some(sink);
+            search.heap.push(Reverse((distance, sink_node)));
+        }
+    }
+
+    fn expand_enterprise(&mut self, node: u32, distance: i64) {
+        let enterprise = node as usize;
+        let own = self.potential[enterprise];
+        for arc in self.start[enterprise]..self.start[enterprise + 1] {
+            if self.chosen[arc as usize] {
+                continue;
+            }
+            let expert_node = self.expert_node(self.head[arc as usize]);
+            let reduced =
+                own - i64::from(self.score[arc as usize]) - self.potential[expert_node as usize];
+            debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+            self.reach(expert_node, distance + reduced, arc);
+        }
+        if self.free_capacity(enterprise) > 0 {
+            self.reach_sink(distance + own, Sink::Free(node));
+        }
+        if self.required_used[enterprise] < self.min[enterprise] {
+            self.reach_sink(distance + self.big + own, Sink::Required(node));
+        }
+    }
+
+    fn expand_expert(&mut self, node: u32, distance: i64) {
+        let expert = node as usize - self.enterprises;
+        let own = self.potential[node as usize];
+        let first = self.slot_start[expert] as usize;
+        for slot in first..first + self.used[expert] as usize {
+            let arc = self.slots[slot];
+            let enterprise = self.tail[arc as usize];
+            let reduced =
+                i64::from(self.score[arc as usize]) + own - self.potential[enterprise as usize];
+            debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+            self.reach(enterprise, distance + reduced, arc);
+        }
+        if self.used[expert] < self.capacity[expert] {
+            self.reach_sink(distance + own, Sink::Expert(expert as u32));
+        }
+    }
+
+    fn assign(&mut self, arc: u32) {
+        let expert = self.head[arc as usize] as usize;
+        let slot = self.slot_start[expert] + self.used[expert];
+        self.slots[slot as usize] = arc;
+        self.used[expert] += 1;
+        self.chosen[arc as usize] = true;
+    }
+
+    fn unassign(&mut self, arc: u32) {
+        let expert = self.head[arc as usize] as usize;
+        let first = self.slot_start[expert] as usize;
+        let last = first + self.used[expert] as usize - 1;
+        if let Some(position) = self.slots[first..=last].iter().position(|&a| a == arc) {
+            self.slots.swap(first + position, last);
+            self.slots[last] = NO_ARC;
+            self.used[expert] -= 1;
+        }
+        self.chosen[arc as usize] = false;
+    }
+
+    /// Moves `amount` units along the path found last (more than one only when the path is
+    /// the source's own unplaced sink).
+    fn augment(&mut self, source: u32, sink: Sink, amount: u32) {
+        let mut node = match sink {
+            Sink::Expert(expert) => self.expert_node(expert),
+            Sink::Free(enterprise) => {
+                self.free_used[enterprise as usize] += amount;
+                enterprise
+            }
+            Sink::Required(enterprise) => {
+                self.required_used[enterprise as usize] += amount;
+                enterprise
+            }
+        };
+        loop {
+            let arc = self.search.pred[node as usize];
+            if (node as usize) < self.enterprises {
+                if node == source {
+                    break;
+                }
+                // Reached over a backward arc: this enterprise gives up that expert.
+                self.unassign(arc);
+                node = self.expert_node(self.head[arc as usize]);
+            } else {
+                self.assign(arc);
+                node = self.tail[arc as usize];
+            }
+        }
+    }
+
+    fn assignment(&self) -> Assignment {
+        let mut pairs = Vec::new();
+        let mut partners = vec![0u32; self.enterprises];
+        let mut affinity = 0u64;
+        for (arc, &chosen) in self.chosen.iter().enumerate() {
+            if chosen {
+                let enterprise = self.tail[arc];
+                pairs.push((enterprise, self.head[arc]));
+                partners[enterprise as usize] += 1;
+                affinity += u64::from(self.score[arc]);
+            }
+        }
+        let required_units = partners
+            .iter()
+            .zip(&self.min)
+            .map(|(&partners, &min)| u64::from(partners.min(min)))
+            .sum();
+        Assignment {
+            pairs,
+            required_units,
+            required_total: self.min.iter().map(|&min| u64::from(min)).sum(),
+            affinity,
+        }
+    }
+
+    /// Checks the optimality certificate: every residual arc has a non-negative reduced cost
+    /// (so no cycle can lower the cost) and every unit is shipped. Returns the first violation.
+    #[cfg(test)]
+    fn certify(&self) -> Result<(), String> {
+        let potential = |node: usize| self.potential[node];
+        for enterprise in 0..self.enterprises {
+            if self.shipped[enterprise] != self.supply[enterprise] {
+                return Err(format!("enterprise {enterprise} has units left"));
+            }
+            let own = potential(enterprise);
+            for arc in self.start[enterprise] as usize..self.start[enterprise + 1] as usize {
+                let expert = self.enterprises + self.head[arc] as usize;
+                let reduced = own - i64::from(self.score[arc]) - potential(expert);
+                let residual_reduced = if self.chosen[arc] { -reduced } else { reduced };
+                if residual_reduced < 0 {
+                    return Err(format!("arc {arc} has reduced cost {residual_reduced}"));
+                }
+            }
+            if self.free_capacity(enterprise) > 0 && own < 0 {
+                return Err(format!("free sink of {enterprise}: {own}"));
+            }
+            if self.free_used[enterprise] > 0 && own > 0 {
+                return Err(format!("used free sink of {enterprise}: {own}"));
+            }
+            if self.required_used[enterprise] < self.min[enterprise] && self.big + own < 0 {
+                return Err(format!("required sink of {enterprise}"));
+            }
+            if self.required_used[enterprise] > 0 && self.big + own > 0 {
+                return Err(format!("used required sink of {enterprise}"));
+            }
+        }
+        for expert in 0..self.used.len() {
+            let own = potential(self.enterprises + expert);
+            if self.used[expert] < self.capacity[expert] && own < 0 {
+                return Err(format!("free expert {expert}: {own}"));
+            }
+            if self.used[expert] > 0 && own > 0 {
+                return Err(format!("used expert {expert}: {own}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::problem::Demand;
+
+    /// Every feasible choice of pairs, scored (required units, affinity); the best is the
+    /// lexicographic maximum.
+    fn brute_force(problem: &Problem) -> (u64, u64) {
+        let pairs = problem.allowed_pairs();
+        let mut best = (0, 0);
+        for mask in 0u32..(1 << pairs.len()) {
+            let mut partners = vec![0u32; problem.enterprises()];
+            let mut load = vec![0u32; problem.experts()];
+            let mut affinity = 0u64;
+            for (index, &(enterprise, expert, score)) in pairs.iter().enumerate() {
+                if mask & (1 << index) != 0 {
+                    partners[enterprise as usize] += 1;
+                    load[expert as usize] += 1;
+                    affinity += u64::from(score);
+                }
+            }
+            let feasible = load
+                .iter()
+                .zip(problem.capacities())
+                .all(|(load, capacity)| load <= capacity)
+                && partners
+                    .iter()
+                    .zip(problem.demands())
+                    .all(|(&count, demand)| demand.max.is_none_or(|max| count <= max));
+            if feasible {
+                let required = partners
+                    .iter()
+                    .zip(problem.demands())
+                    .map(|(&count, demand)| u64::from(count.min(demand.min)))
+                    .sum();
+                best = best.max((required, affinity));
+            }
+        }
+        best
+    }
+
+    fn check_feasible(problem: &Problem, assignment: &Assignment) -> Result<(), String> {
+        let allowed = problem.allowed_pairs();
+        let mut partners = vec![0u32; problem.enterprises()];
+        let mut load = vec![0u32; problem.experts()];
+        let mut affinity = 0;
+        for window in assignment.pairs.windows(2) {
+            if window[0] == window[1] {
+                return Err(format!("pair {:?} twice", window[0]));
+            }
+        }
+        for &(enterprise, expert) in &assignment.pairs {
+            let Ok(index) =
+                allowed.binary_search_by_key(&(enterprise, expert), |pair| (pair.0, pair.1))
+            else {
+                return Err(format!("pair ({enterprise}, {expert}) is not allowed"));
+            };
+            affinity += u64::from(allowed[index].2);
+            partners[enterprise as usize] += 1;
+            load[expert as usize] += 1;
+        }
+        if affinity != assignment.affinity {
+            return Err("affinity does not add up".into());
+        }
+        for (expert, (&load, &capacity)) in load.iter().zip(problem.capacities()).enumerate() {
+            if load > capacity {
+                return Err(format!("expert {expert} over capacity"));
+            }
+        }
+        for (enterprise, (&count, demand)) in partners.iter().zip(problem.demands()).enumerate() {
+            if demand.max.is_some_and(|max| count > max) {
+                return Err(format!("enterprise {enterprise} over its maximum"));
+            }
+        }
+        Ok(())
+    }
+
+    #[derive(Debug, Clone)]
+    struct Raw {
+        demands: Vec<(u32, Option<u32>)>,
+        capacities: Vec<u32>,
+        pairs: Vec<(usize, usize, u32)>,
+        excluded: Vec<(usize, usize)>,
+    }
+
+    fn raw(
+        max_enterprises: usize,
+        max_experts: usize,
+        max_pairs: usize,
+    ) -> impl Strategy<Value = Raw> {
+        (1..=max_enterprises, 1..=max_experts).prop_flat_map(move |(enterprises, experts)| {
+            (
+                proptest::collection::vec((0u32..=2, proptest::option::of(0u32..=2)), enterprises),
+                proptest::collection::vec(0u32..=2, experts),
+                proptest::collection::vec(
+                    // Few distinct scores, so ties are common.
+                    (
+                        0..enterprises,
+                        0..experts,
+                        prop_oneof![Just(5000u32), 1u32..=10_000],
+                    ),
+                    0..=max_pairs,
+                ),
+                proptest::collection::vec((0..enterprises, 0..experts), 0..=2),
+            )
+                .prop_map(|(demands, capacities, pairs, excluded)| Raw {
+                    demands: demands
+                        .into_iter()
+                        .map(|(min, extra)| (min, extra.map(|extra| min + extra)))
+                        .collect(),
+                    capacities,
+                    pairs,
+                    excluded,
+                })
+        })
+    }
+
+    fn problem(raw: &Raw) -> Problem {
+        let demands = raw
+            .demands
+            .iter()
+            .map(|&(min, max)| Demand { min, max })
+            .collect();
+        let mut problem = Problem::new(demands, raw.capacities.clone()).expect("valid demands");
+        for &(enterprise, expert, score) in &raw.pairs {
+            problem
+                .candidate(enterprise, expert, score)
+                .expect("in range");
+        }
+        for &(enterprise, expert) in &raw.excluded {
+            problem.exclude(enterprise, expert).expect("in range");
+        }
+        problem
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn equals_brute_force(raw in raw(4, 4, 12)) {
+            let problem = problem(&raw);
+            prop_assume!(problem.allowed_pairs().len() <= 12);
+            let mut network = Network::new(&problem);
+            network.run();
+            prop_assert_eq!(network.certify(), Ok(()));
+            let assignment = network.assignment();
+            prop_assert_eq!(check_feasible(&problem, &assignment), Ok(()));
+            prop_assert_eq!(
+                (assignment.required_units, assignment.affinity),
+                brute_force(&problem)
+            );
+        }
+
+        #[test]
+        fn larger_instances_are_certified(raw in raw(40, 40, 300)) {
+            let problem = problem(&raw);
+            let mut network = Network::new(&problem);
+            network.run();
+            prop_assert_eq!(network.certify(), Ok(()));
+            prop_assert_eq!(check_feasible(&problem, &network.assignment()), Ok(()));
+        }
+    }
+
+    #[test]
+    fn displaces_a_weaker_enterprise_to_cover_both() {
+        // Expert 0 (capacity 1) is both enterprises' favourite, but only enterprise 0 has a
+        // second candidate: coverage wants 0 → 1 and 1 → 0, even though 0 → 0 scores highest.
+        let mut problem = Problem::new(
+            vec![
+                Demand {
+                    min: 1,
+                    max: Some(1)
+                };
+                2
+            ],
+            vec![1, 1],
+        )
+        .expect("valid");
+        problem.candidate(0, 0, 9000).expect("valid");
+        problem.candidate(0, 1, 1000).expect("valid");
+        problem.candidate(1, 0, 2000).expect("valid");
+        let assignment = solve(&problem);
+        assert_eq!(assignment.pairs, vec![(0, 1), (1, 0)]);
+        assert_eq!(assignment.required_units, 2);
+        assert_eq!(assignment.affinity, 3000);
+    }
+
+    #[test]
+    fn excluded_pairs_are_never_chosen() {
+        let mut problem =
+            Problem::new(vec![Demand { min: 1, max: None }], vec![1, 1]).expect("valid");
+        problem.candidate(0, 0, 9000).expect("valid");
+        problem.candidate(0, 1, 100).expect("valid");
+        problem.exclude(0, 0).expect("valid");
+        assert_eq!(solve(&problem).pairs, vec![(0, 1)]);
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        assert!(
+            Problem::new(
+                vec![Demand {
+                    min: 2,
+                    max: Some(1)
+                }],
+                vec![]
+            )
+            .is_err()
+        );
+        let mut problem = Problem::new(vec![Demand { min: 1, max: None }], vec![1]).expect("valid");
+        assert!(problem.candidate(1, 0, 10).is_err());
+        assert!(problem.candidate(0, 1, 10).is_err());
+        assert!(problem.candidate(0, 0, 0).is_err());
+        assert!(problem.candidate(0, 0, 10_001).is_err());
+        assert!(problem.exclude(0, 5).is_err());
+    }
+}
