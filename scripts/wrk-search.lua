@@ -15,9 +15,5 @@ request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter % #paths) + 1])
 end
-done = function(summary, latency, requests)
-  io.write(string.format("requests %d, errors connect %d read %d write %d status %d timeout %d\n",
-    summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write,
-    summary.errors.status, summary.errors.timeout))
-  io.write(string.format("latency p50 %.2f ms, p99 %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
+-- The summary line (errors by kind, latency percentiles); run from the repository root.
+dofile("scripts/wrk-report.lua")

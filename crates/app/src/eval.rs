@@ -204,7 +204,7 @@ pub async fn evaluate(file: &Path) -> Result<EvalReport> {
         app.import_rows(kind, "eval corpus", rows, Vec::new(), Progress::Hidden)
             .await?;
     }
-    let documents = app.search_changes(None).await?.documents;
+    let documents = app.search_documents().await?.documents;
     let index = SearchIndex::in_memory().map_err(Error::Search)?;
     index
         .rebuild(documents.clone(), None, |_| {})

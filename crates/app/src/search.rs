@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use labbridge_domain::model::Level;
 use labbridge_search::{Document, Kind, Opened, Request, Results, SearchIndex};
-use labbridge_store::Store;
 use labbridge_store::entity::{expert, lab, need, program};
+use labbridge_store::{Searchable, Store};
 use serde::Serialize;
 use tracing::{info, warn};
 
@@ -110,11 +110,21 @@ fn need_document(model: &need::Model) -> Document {
 }
 
 /// Documents changed since a time, with each one's key and version.
+#[derive(Debug, Default)]
 pub struct Changes {
     /// The documents.
     pub documents: Vec<Document>,
     /// `kind:id` and `updated_at` of each document.
     pub versions: Vec<(String, DateTime<Utc>)>,
+}
+
+impl Changes {
+    fn push(&mut self, document: Document, updated_at: DateTime<Utc>) {
+        let kind = document.kind.map_or("", Kind::name);
+        self.versions
+            .push((format!("{kind}:{}", document.id), updated_at));
+        self.documents.push(document);
+    }
 }
 
 /// An institution and how strong it is in a subject.
@@ -133,55 +143,108 @@ pub struct InstitutionStrength {
 }
 
 impl App {
-    /// Returns the registry's searchable records changed at or after `since` (all when `None`).
-    pub async fn search_changes(&self, since: Option<DateTime<Utc>>) -> Result<Changes> {
+    async fn lookups(&self) -> Result<Lookups> {
         let store = &self.store;
-        let lookups = Lookups {
+        Ok(Lookups {
             lab_names: store.lab_names().await?,
             program_names: store.program_names().await?.into_iter().collect(),
             memberships: store.expert_programs().await?,
-        };
-        let mut documents = Vec::new();
-        let mut versions = Vec::new();
-        let mut push = |document: Document, updated_at: DateTime<Utc>| {
-            let kind = document.kind.map_or("", Kind::name);
-            versions.push((format!("{kind}:{}", document.id), updated_at));
-            documents.push(document);
-        };
-        for model in store.programs_since(since).await? {
-            push(program_document(&model), model.updated_at);
-        }
-        for model in store.labs_since(since).await? {
-            push(lab_document(&model), model.updated_at);
-        }
-        for model in store.experts_since(since).await? {
-            push(expert_document(&model, &lookups), model.updated_at);
-        }
-        for model in store.needs_since(since).await? {
-            push(need_document(&model), model.updated_at);
-        }
-        Ok(Changes {
-            documents,
-            versions,
         })
+    }
+
+    /// Returns every searchable record of the registry as a document, with its version.
+    pub async fn search_documents(&self) -> Result<Changes> {
+        let mut changes = self.search_documents_except_experts().await?;
+        let lookups = self.lookups().await?;
+        for model in self.store.experts_since(None).await? {
+            changes.push(expert_document(&model, &lookups), model.updated_at);
+        }
+        Ok(changes)
+    }
+
+    async fn search_documents_except_experts(&self) -> Result<Changes> {
+        let store = &self.store;
+        let mut changes = Changes::default();
+        for model in store.programs_since(None).await? {
+            changes.push(program_document(&model), model.updated_at);
+        }
+        for model in store.labs_since(None).await? {
+            changes.push(lab_document(&model), model.updated_at);
+        }
+        for model in store.needs_since(None).await? {
+            changes.push(need_document(&model), model.updated_at);
+        }
+        Ok(changes)
+    }
+
+    /// Returns the searchable records changed at or after `since` whose version `seen` does
+    /// not hold yet. Only their ids and versions are read first, so polling a window that
+    /// holds a large import costs little once that import is indexed.
+    pub async fn search_changes(
+        &self,
+        since: DateTime<Utc>,
+        seen: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<Changes> {
+        let store = &self.store;
+        let mut unseen: HashMap<Searchable, Vec<String>> = HashMap::new();
+        for (table, kind) in [
+            (Searchable::Programs, Kind::Program),
+            (Searchable::Labs, Kind::Lab),
+            (Searchable::Experts, Kind::Expert),
+            (Searchable::Needs, Kind::Need),
+        ] {
+            for (id, updated_at) in store.versions_since(table, since).await? {
+                if seen.get(&format!("{}:{id}", kind.name())) != Some(&updated_at) {
+                    unseen.entry(table).or_default().push(id);
+                }
+            }
+        }
+        let mut changes = Changes::default();
+        if unseen.is_empty() {
+            return Ok(changes);
+        }
+        let ids = |table| unseen.get(&table).map(Vec::as_slice).unwrap_or_default();
+        for model in store.programs_by_ids(ids(Searchable::Programs)).await? {
+            changes.push(program_document(&model), model.updated_at);
+        }
+        for model in store.labs_by_ids(ids(Searchable::Labs)).await? {
+            changes.push(lab_document(&model), model.updated_at);
+        }
+        let experts = ids(Searchable::Experts);
+        if !experts.is_empty() {
+            let lookups = self.lookups().await?;
+            for model in store.experts_by_ids(experts).await? {
+                changes.push(expert_document(&model, &lookups), model.updated_at);
+            }
+        }
+        for model in store.needs_by_ids(ids(Searchable::Needs)).await? {
+            changes.push(need_document(&model), model.updated_at);
+        }
+        Ok(changes)
     }
 
     /// Opens the index of the data directory for writing: rebuilds it when needed, otherwise
     /// catches up with the registry. Fails when another process owns it.
     pub async fn open_index(&self, progress: Progress) -> Result<Arc<SearchIndex>> {
+        Ok(self.open_index_followed(progress).await?.index.clone())
+    }
+
+    /// Opens the index like [`App::open_index`] and returns the follower that keeps it in
+    /// step, already knowing what the opening indexed.
+    pub async fn open_index_followed(&self, progress: Progress) -> Result<IndexFollower> {
         let path = self.settings.data_dir.join("index");
         let (index, opened) = SearchIndex::open(&path).map_err(search_error)?;
-        let index = Arc::new(index);
+        let mut follower = IndexFollower::new(Arc::new(index));
         match opened {
             Opened::NeedsRebuild => {
-                self.rebuild_index(&index, progress).await?;
+                let versions = self.rebuild(&follower.index, progress).await?;
+                follower.remember(versions);
             }
             Opened::Current => {
-                let mut follower = IndexFollower::new(index.clone());
                 follower.step(self).await?;
             }
         }
-        Ok(index)
+        Ok(follower)
     }
 
     /// Opens the index for a search from the command line: as the writer when no server owns
@@ -206,17 +269,58 @@ impl App {
     }
 
     /// Rebuilds the index from the whole registry.
-    pub async fn rebuild_index(&self, index: &SearchIndex, progress: Progress) -> Result<u64> {
+    pub async fn rebuild_index(&self, index: &Arc<SearchIndex>, progress: Progress) -> Result<u64> {
+        Ok(self.rebuild(index, progress).await?.len() as u64)
+    }
+
+    /// Rebuilds the index and returns the version of every document it holds. The registry is
+    /// read a page at a time and indexed on a blocking thread as pages arrive, so memory stays
+    /// flat however many experts there are.
+    async fn rebuild(
+        &self,
+        index: &Arc<SearchIndex>,
+        progress: Progress,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        const PAGE: u64 = 2_000;
         let started = std::time::Instant::now();
-        let changes = self.search_changes(None).await?;
-        let watermark = changes.versions.iter().map(|(_, at)| *at).max();
-        let bar = progress.bar(changes.documents.len(), "indexing");
-        let count = index
-            .rebuild(
-                changes.documents,
-                watermark.map(|at| at.to_rfc3339()),
-                |done| bar.set_position(done),
-            )
+        let counts = self.store.counts().await?;
+        let total = counts.experts + counts.labs + counts.programs + counts.needs;
+        let bar = progress.bar(usize::try_from(total).unwrap_or(usize::MAX), "indexing");
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Document>>(2);
+        let indexer = {
+            let index = index.clone();
+            let bar = bar.clone();
+            tokio::task::spawn_blocking(move || {
+                let documents = std::iter::from_fn(move || receiver.blocking_recv()).flatten();
+                index.rebuild(documents, None, |done| bar.set_position(done))
+            })
+        };
+        let mut versions = Vec::new();
+        let mut changes = self.search_documents_except_experts().await?;
+        let lookups = self.lookups().await?;
+        let mut after: Option<String> = None;
+        loop {
+            versions.extend(changes.versions);
+            // A closed channel means the indexer failed; its error is reported below.
+            if sender.send(changes.documents).await.is_err() {
+                break;
+            }
+            let page = self.store.experts_page(after.as_deref(), PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            changes = Changes::default();
+            for model in &page {
+                changes.push(expert_document(model, &lookups), model.updated_at);
+            }
+        }
+        drop(sender);
+        let count = indexer
+            .await
+            .map_err(|error| Error::Conflict(format!("indexing stopped: {error}")))?
+            .map_err(search_error)?;
+        let watermark = versions.iter().map(|(_, at)| *at).max();
+        index
+            .set_watermark(watermark.map(|at| at.to_rfc3339()))
             .map_err(search_error)?;
         bar.finish_and_clear();
         info!(
@@ -224,7 +328,7 @@ impl App {
             seconds = started.elapsed().as_secs_f64(),
             "search index rebuilt"
         );
-        Ok(count)
+        Ok(versions)
     }
 
     /// Searches the index.
@@ -333,6 +437,11 @@ impl IndexFollower {
         }
     }
 
+    /// The index it keeps in step.
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.index
+    }
+
     fn watermark(&self) -> Option<DateTime<Utc>> {
         self.index
             .checkpoint()
@@ -341,12 +450,28 @@ impl IndexFollower {
             .map(|at| at.with_timezone(&Utc))
     }
 
+    fn since(&self, watermark: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        watermark.map(|at| at - chrono::Duration::from_std(LOOKBACK).unwrap_or_default())
+    }
+
+    /// Records versions already indexed (those inside the lookback window; older ones are
+    /// never looked at again).
+    fn remember(&mut self, versions: Vec<(String, DateTime<Utc>)>) {
+        let Some(floor) = self.since(self.watermark()) else {
+            return;
+        };
+        self.seen
+            .extend(versions.into_iter().filter(|(_, at)| *at >= floor));
+    }
+
     /// Indexes the registry's changes since the last step; returns how many documents changed.
     pub async fn step(&mut self, app: &App) -> Result<usize> {
         let watermark = self.watermark();
-        let since =
-            watermark.map(|at| at - chrono::Duration::from_std(LOOKBACK).unwrap_or_default());
-        let changes = app.search_changes(since).await?;
+        let since = self.since(watermark);
+        let changes = match since {
+            Some(since) => app.search_changes(since, &self.seen).await?,
+            None => app.search_documents().await?,
+        };
         let mut documents = Vec::new();
         let mut newest = watermark;
         for (document, (key, updated_at)) in changes.documents.into_iter().zip(changes.versions) {

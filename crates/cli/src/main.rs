@@ -90,6 +90,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Solve a matcher-instance/v1 file exactly (most required partners, then most affinity)
+    /// and print one JSON line of figures, `t_solve` among them. Touches no registry.
+    Assign {
+        /// The instance (format in ../shared/bench/matcher/README.md).
+        instance: PathBuf,
+        /// Write the matcher-solution/v1 here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Manage the search index.
     Index {
         #[command(subcommand)]
@@ -209,6 +218,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         county: cli.county,
         addr: addr_flag,
     };
+    if let Command::Assign { instance, out } = &cli.command {
+        let solution = labbridge_app::assign::assign_file(instance, out.as_deref())?;
+        println!("{}", serde_json::to_string(&solution.stats)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::EvalSearch { file, json } = &cli.command {
         let report = labbridge_app::eval::evaluate(file).await?;
         if *json {
@@ -234,8 +248,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     app.settings.addr
                 )
             })?;
-            let index = app.open_index(progress).await?;
-            let follower = labbridge_app::search::IndexFollower::new(index.clone());
+            let follower = app.open_index_followed(progress).await?;
+            let index = follower.index().clone();
             tokio::spawn(follower.run(app.clone(), std::time::Duration::from_secs(2)));
             labbridge_server::serve(AppState::new(app, Some(index)), addr).await?;
         }
@@ -297,10 +311,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let path = app.settings.data_dir.join("index");
             let (index, _) = labbridge_search::SearchIndex::open(&path).map_err(Error::Search)?;
-            let count = app.rebuild_index(&index, progress).await?;
+            let count = app
+                .rebuild_index(&std::sync::Arc::new(index), progress)
+                .await?;
             println!("index rebuilt: {count} documents in {}", path.display());
         }
-        Command::EvalSearch { .. } => {}
+        Command::EvalSearch { .. } | Command::Assign { .. } => {}
         Command::Coverage { year, json } => {
             if let Some(year) = year
                 && !(1990..=2100).contains(&year)

@@ -6,14 +6,15 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::query;
 use crate::schema::{self, BIGRAMS, Fields, WORDS};
+use crate::snippet::Highlighter;
 use crate::text::ChineseTokenizer;
 use crate::{Error, Result};
 
@@ -79,7 +80,7 @@ pub struct Document {
 }
 
 /// Filters that narrow a search (all must hold).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Filters {
     /// Institution, exact.
     pub institution: Option<String>,
@@ -94,7 +95,7 @@ pub struct Filters {
 }
 
 /// A search.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The user's text, as typed; any text is valid. Empty browses.
     pub text: String,
@@ -202,7 +203,20 @@ pub struct SearchIndex {
     writer: Option<Mutex<IndexWriter>>,
     fields: Fields,
     path: Option<PathBuf>,
+    cache: Mutex<ResultCache>,
 }
+
+/// Answers to recent requests, valid for one searcher generation (any commit the reader
+/// loads empties it). Popular searches repeat — the same few materials and processes across
+/// a county's enterprises — and an answer from here costs microseconds instead of a pass over
+/// the posting lists.
+struct ResultCache {
+    generation: u64,
+    entries: lru::LruCache<Request, Results>,
+}
+
+/// Requests whose answers are kept.
+const CACHED_REQUESTS: usize = 1024;
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -214,7 +228,8 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// The writer's indexing arena, split between its threads.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 fn register_tokenizers(index: &Index) {
     index.tokenizers().register(
@@ -344,6 +359,13 @@ impl SearchIndex {
             writer,
             fields,
             path,
+            cache: Mutex::new(ResultCache {
+                generation: u64::MAX,
+                entries: lru::LruCache::new(
+                    std::num::NonZeroUsize::new(CACHED_REQUESTS)
+                        .unwrap_or(std::num::NonZeroUsize::MIN),
+                ),
+            }),
         })
     }
 
@@ -446,6 +468,22 @@ impl SearchIndex {
         mut progress: impl FnMut(u64),
     ) -> Result<u64> {
         let mut writer = self.writer()?;
+        // Merging is done once at the end; background merges would race with it.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let outcome = self.fill(&mut writer, documents, watermark, &mut progress);
+        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        let added = outcome?;
+        progress(added);
+        Ok(added)
+    }
+
+    fn fill(
+        &self,
+        writer: &mut IndexWriter,
+        documents: impl IntoIterator<Item = Document>,
+        watermark: Option<String>,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<u64> {
         writer.delete_all_documents()?;
         let mut added = 0;
         for document in documents {
@@ -457,9 +495,24 @@ impl SearchIndex {
                 }
             }
         }
-        self.commit(&mut writer, watermark)?;
-        progress(added);
+        self.commit(writer, watermark)?;
+        // One segment answers a query with one pass over each posting list; the several that
+        // parallel indexing leaves would each pay the query's set-up again.
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            match writer.merge(&segments).wait() {
+                Ok(_) => self.reader.reload()?,
+                Err(error) => tracing::warn!(%error, "could not merge the rebuilt index"),
+            }
+        }
         Ok(added)
+    }
+
+    /// Commits nothing new but a new watermark (after a rebuild whose watermark was only known
+    /// once every document had been read).
+    pub fn set_watermark(&self, watermark: Option<String>) -> Result<()> {
+        let mut writer = self.writer()?;
+        self.commit(&mut writer, watermark)
     }
 
     /// Adds or replaces documents (by kind and id) and commits with a new watermark.
@@ -478,36 +531,64 @@ impl SearchIndex {
         self.commit(&mut writer, watermark)
     }
 
-    /// Searches.
+    /// Searches (answering from the cache when the same request was answered since the last
+    /// commit the reader loaded).
     pub fn search(&self, request: &Request) -> Result<Results> {
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.generation != generation {
+                cache.entries.clear();
+                cache.generation = generation;
+            }
+            if let Some(results) = cache.entries.get(request) {
+                return Ok(results.clone());
+            }
+        }
+        let results = self.run(&searcher, request)?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.generation == generation {
+            cache.entries.put(request.clone(), results.clone());
+        }
+        Ok(results)
+    }
+
+    /// Searches without the cache (what a request nobody asked before costs).
+    pub fn search_uncached(&self, request: &Request) -> Result<Results> {
+        self.run(&self.reader.searcher(), request)
+    }
+
+    fn run(&self, searcher: &tantivy::Searcher, request: &Request) -> Result<Results> {
         let plan = if request.similar {
             query::plan_similar(&request.text)
         } else {
             query::plan(&request.text)
         };
-        let text_query: Option<Box<dyn Query>> = query::build(&plan, &self.fields);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let browsing = text_query.is_none();
-        if let Some(text_query) = text_query {
-            clauses.push((Occur::Must, text_query));
-        }
+        let text = query::build(&plan, &self.fields);
+        let browsing = text.is_none();
+        let (mut clauses, minimum_should) = text
+            .map(|text| (text.clauses, text.minimum_should))
+            .unwrap_or_default();
         let kinds: Vec<Kind> = if request.kinds.is_empty() {
             vec![Kind::Expert, Kind::Lab, Kind::Program]
         } else {
             request.kinds.clone()
         };
-        let kind_clauses: Vec<(Occur, Box<dyn Query>)> = kinds
-            .iter()
-            .map(|kind| (Occur::Should, self.facet_query("kind", kind.name())))
-            .collect();
-        clauses.push((
-            Occur::Must,
-            Box::new(BoostQuery::new(
-                Box::new(BooleanQuery::new(kind_clauses)),
-                0.0,
-            )),
-        ));
+        // Kinds are left out rather than required: excluding the few needs costs a scan of a
+        // short posting list, while requiring "expert or lab or programme" would intersect
+        // nearly every document with the text's disjunction.
+        for kind in Kind::ALL {
+            if !kinds.contains(&kind) {
+                clauses.push((Occur::MustNot, self.facet_query("kind", kind.name())));
+            }
+        }
         let filters = &request.filters;
         for (facet, value) in [
             ("institution", &filters.institution),
@@ -530,7 +611,7 @@ impl SearchIndex {
         if browsing {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        let final_query = BooleanQuery::new(clauses);
+        let final_query = BooleanQuery::with_minimum_required_clauses(clauses, minimum_should);
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
         let top = TopDocs::with_limit(limit)
@@ -554,12 +635,11 @@ impl SearchIndex {
             let (top_docs, total) = searcher.search(&final_query, &(top, Count))?;
             (top_docs, total, None)
         };
-        let mut snippets = SnippetGenerator::create(&searcher, &final_query, self.fields.body)?;
-        snippets.set_max_num_chars(3 * 90);
+        let highlighter = Highlighter::new(&plan);
         let mut hits = Vec::with_capacity(top_docs.len());
         for (score, address) in top_docs {
             let document: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(&document, score, &snippets));
+            hits.push(self.hit(&document, score, &highlighter));
         }
         let facets = facet_counts.map(|counts| Facets {
             kind: facet_values(&counts, "/kind", 10),
@@ -581,7 +661,7 @@ impl SearchIndex {
         Box::new(TermQuery::new(term, IndexRecordOption::Basic))
     }
 
-    fn hit(&self, document: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Hit {
+    fn hit(&self, document: &TantivyDocument, score: f32, highlighter: &Highlighter) -> Hit {
         let fields = &self.fields;
         let text = |field| {
             document
@@ -595,14 +675,7 @@ impl SearchIndex {
                 .filter_map(|value| value.as_str().map(str::to_owned))
                 .collect::<Vec<_>>()
         };
-        let mut snippet = snippets.snippet_from_doc(document);
-        snippet.set_snippet_prefix_postfix("<em>", "</em>");
-        let snippet_html = if snippet.is_empty() {
-            let body = text(fields.body).unwrap_or_default();
-            escape(&body.chars().take(90).collect::<String>())
-        } else {
-            snippet.to_html()
-        };
+        let snippet = highlighter.snippet(&text(fields.body).unwrap_or_default());
         Hit {
             kind: text(fields.kind)
                 .as_deref()
@@ -613,7 +686,7 @@ impl SearchIndex {
             institution: text(fields.institution),
             title: text(fields.title),
             score,
-            snippet: merge_adjacent_highlights(&snippet_html),
+            snippet,
             fields: all(fields.fields),
             programs: all(fields.programs),
             province: text(fields.province),
@@ -667,22 +740,8 @@ fn facet_values(
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
+    crate::snippet::escape_into(text, &mut out);
     out
-}
-
-/// Joins highlights that touch (`<em>铝合金</em><em>热处理</em>` → `<em>铝合金热处理</em>`).
-fn merge_adjacent_highlights(html: &str) -> String {
-    html.replace("</em><em>", "")
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod error;
 mod index;
 pub mod query;
 pub mod schema;
+pub mod snippet;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -218,8 +218,22 @@ fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(Box::new(query), boost))
 }
 
-/// Builds the scoring query of a plan, or `None` when the text has no searchable word.
-pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
+/// The clauses of a plan, to be placed at the top of the final query beside filters.
+pub struct Clauses {
+    /// The clauses.
+    pub clauses: Vec<(Occur, Box<dyn Query>)>,
+    /// How many `Should` clauses a document must match.
+    pub minimum_should: usize,
+}
+
+/// Builds the scoring clauses of a plan, or `None` when the text has no searchable word.
+///
+/// When one matching word is enough (one or two words, or a phrased question), every term of
+/// every word becomes its own `Should` clause of one flat disjunction: the score is the same sum
+/// as with a clause per word, but tantivy unions twenty posting lists once instead of unioning
+/// per-word unions, which roughly halves the time of a search over a large index. When more
+/// words must match, each word stays one clause of a minimum-match disjunction.
+pub fn build(plan: &Plan, fields: &Fields) -> Option<Clauses> {
     if plan.words.is_empty() {
         return None;
     }
@@ -231,8 +245,12 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
         (fields.programs, 1.5),
         (fields.body, 1.0),
     ];
+    let flat = plan.minimum <= 1;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in &plan.words {
+        // In the flat form the word's weight goes into each term's boost.
+        let scale = if flat { word.weight } else { 1.0 };
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in weighted_fields {
             let institution_bonus = if word.institution && field == fields.institution {
@@ -242,7 +260,7 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
             };
             alternatives.push((
                 Occur::Should,
-                term_query(field, &word.text, boost * institution_bonus),
+                term_query(field, &word.text, boost * institution_bonus * scale),
             ));
             // Inner words and synonyms only where they carry the subject: name, fields, body.
             let subject_field =
@@ -254,22 +272,34 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
             {
                 alternatives.push((
                     Occur::Should,
-                    term_query(field, alternative, boost * weight * institution_bonus),
+                    term_query(
+                        field,
+                        alternative,
+                        boost * weight * institution_bonus * scale,
+                    ),
                 ));
             }
         }
         for bigram in &word.bigrams {
-            alternatives.push((Occur::Should, term_query(fields.bigrams, bigram, 0.3)));
+            alternatives.push((
+                Occur::Should,
+                term_query(fields.bigrams, bigram, 0.3 * scale),
+            ));
         }
-        let clause: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
-        word_clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(clause, word.weight)),
-        ));
+        if flat {
+            clauses.append(&mut alternatives);
+        } else {
+            let clause: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+            word_clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(clause, word.weight)),
+            ));
+        }
     }
-    let words_query =
-        BooleanQuery::with_minimum_required_clauses(word_clauses, plan.minimum.max(1));
-    let mut outer: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(words_query))];
+    if !flat {
+        let words_query = BooleanQuery::with_minimum_required_clauses(word_clauses, plan.minimum);
+        clauses.push((Occur::Must, Box::new(words_query)));
+    }
     if plan.phrase.len() >= 2 {
         for (field, boost) in [(fields.name, 2.0), (fields.fields, 1.5), (fields.body, 1.5)] {
             let terms = plan
@@ -278,13 +308,16 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Box<dyn Query>> {
                 .map(|(offset, text)| (*offset, Term::from_field_text(field, text)))
                 .collect();
             let phrase = PhraseQuery::new_with_offset_and_slop(terms, 3);
-            outer.push((
+            clauses.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(Box::new(phrase), boost)),
             ));
         }
     }
-    Some(Box::new(BooleanQuery::new(outer)))
+    Some(Clauses {
+        clauses,
+        minimum_should: usize::from(flat),
+    })
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ pub async fn search(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let request = search_request(&query, is_staff(&state, &headers))?;
-    let results = state.app.search(state.index()?, &request)?;
+    let results = state.search(request).await?;
     Ok(Json(results).into_response())
 }
 

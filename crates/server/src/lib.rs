@@ -54,6 +54,26 @@ impl AppState {
             .as_deref()
             .ok_or_else(|| ApiError::unavailable("the search index is not open"))
     }
+
+    /// Runs a search on the blocking pool: a search is CPU work of a millisecond or more, which
+    /// must not hold up the async workers that serve every other request.
+    pub async fn search(
+        &self,
+        request: labbridge_search::Request,
+    ) -> Result<labbridge_search::Results, ApiError> {
+        let index = self
+            .index
+            .clone()
+            .ok_or_else(|| ApiError::unavailable("the search index is not open"))?;
+        let app = self.app.clone();
+        tokio::task::spawn_blocking(move || app.search(&index, &request))
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "search task failed");
+                ApiError::internal()
+            })?
+            .map_err(ApiError::from)
+    }
 }
 
 /// Builds the router: pages, API, health, metrics.

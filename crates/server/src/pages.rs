@@ -487,7 +487,7 @@ pub async fn search_page(
         facets: Some(true),
     };
     let request = crate::api::search_request(&api_query, false)?;
-    let results = state.app.search(state.index()?, &request)?;
+    let results = state.search(request).await?;
     let texts = query.lang.search_texts();
     let facets = results.facets.clone().unwrap_or_default();
     let group = |title: &'static str,

@@ -19,6 +19,7 @@ pub mod testing;
 
 pub use error::{Error, Result};
 pub use registry::{
-    Counts, EnterpriseRecord, ExpertRecord, RecordKind, RosterEntry, Store, sqlite_url_for,
+    Counts, EnterpriseRecord, ExpertRecord, RecordKind, RosterEntry, Searchable, Store,
+    sqlite_url_for,
 };
 pub use sea_orm::{DatabaseTransaction, TransactionTrait};

@@ -22,6 +22,19 @@ use crate::{Error, Result};
 /// Parameters per statement we allow ourselves: below SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_PARAMETERS: usize = 30_000;
 
+/// The tables the search index is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Searchable {
+    /// Experts.
+    Experts,
+    /// Labs.
+    Labs,
+    /// Talent programmes.
+    Programs,
+    /// Technical needs.
+    Needs,
+}
+
 /// The six kinds of imported record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
@@ -421,6 +434,20 @@ impl Store {
         Ok(by_expert)
     }
 
+    /// Returns up to `limit` experts with ids after `after`, in id order (to read the whole
+    /// table a page at a time).
+    pub async fn experts_page(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<expert::Model>> {
+        let mut select = expert::Entity::find().order_by_asc(expert::Column::Id);
+        if let Some(after) = after {
+            select = select.filter(expert::Column::Id.gt(after));
+        }
+        Ok(select.limit(limit).all(&self.database).await?)
+    }
+
     /// Returns the experts changed at or after a time (all when `None`).
     pub async fn experts_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<expert::Model>> {
         changed_since::<expert::Entity>(&self.database, expert::Column::UpdatedAt, since).await
@@ -442,6 +469,73 @@ impl Store {
     /// Returns the needs changed at or after a time (all when `None`).
     pub async fn needs_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<need::Model>> {
         changed_since::<need::Entity>(&self.database, need::Column::UpdatedAt, since).await
+    }
+
+    /// Returns `(id, updated_at)` of the rows of a searchable table changed at or after a time:
+    /// cheap enough to poll often, so only rows not seen yet need to be read whole.
+    pub async fn versions_since(
+        &self,
+        table: Searchable,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        match table {
+            Searchable::Experts => {
+                versions::<expert::Entity>(
+                    &self.database,
+                    expert::Column::Id,
+                    expert::Column::UpdatedAt,
+                    since,
+                )
+                .await
+            }
+            Searchable::Labs => {
+                versions::<lab::Entity>(
+                    &self.database,
+                    lab::Column::Id,
+                    lab::Column::UpdatedAt,
+                    since,
+                )
+                .await
+            }
+            Searchable::Programs => {
+                versions::<program::Entity>(
+                    &self.database,
+                    program::Column::Id,
+                    program::Column::UpdatedAt,
+                    since,
+                )
+                .await
+            }
+            Searchable::Needs => {
+                versions::<need::Entity>(
+                    &self.database,
+                    need::Column::Id,
+                    need::Column::UpdatedAt,
+                    since,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Returns the experts with these ids (missing ids are skipped).
+    pub async fn experts_by_ids(&self, ids: &[String]) -> Result<Vec<expert::Model>> {
+        by_ids::<expert::Entity>(&self.database, expert::Column::Id, ids).await
+    }
+
+    /// Returns the labs with these ids (missing ids are skipped).
+    pub async fn labs_by_ids(&self, ids: &[String]) -> Result<Vec<lab::Model>> {
+        by_ids::<lab::Entity>(&self.database, lab::Column::Id, ids).await
+    }
+
+    /// Returns the programmes with these ids (missing ids are skipped).
+    pub async fn programs_by_ids(&self, ids: &[String]) -> Result<Vec<program::Model>> {
+        by_ids::<program::Entity>(&self.database, program::Column::Id, ids).await
+    }
+
+    /// Returns the needs with these ids (missing ids are skipped).
+    pub async fn needs_by_ids(&self, ids: &[String]) -> Result<Vec<need::Model>> {
+        by_ids::<need::Entity>(&self.database, need::Column::Id, ids).await
     }
 
     /// Returns every lab's name, by id.
@@ -542,6 +636,39 @@ async fn changed_since<E: EntityTrait>(
         select = select.filter(column.gte(since));
     }
     Ok(select.all(database).await?)
+}
+
+async fn versions<E: EntityTrait>(
+    database: &DatabaseConnection,
+    id: E::Column,
+    updated_at: E::Column,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, DateTime<Utc>)>> {
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(updated_at)
+        .filter(updated_at.gte(since))
+        .into_tuple()
+        .all(database)
+        .await?)
+}
+
+async fn by_ids<E: EntityTrait>(
+    database: &DatabaseConnection,
+    id: E::Column,
+    ids: &[String],
+) -> Result<Vec<E::Model>> {
+    let mut models = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_PARAMETERS / 10) {
+        models.extend(
+            E::find()
+                .filter(id.is_in(chunk.iter().cloned()))
+                .all(database)
+                .await?,
+        );
+    }
+    Ok(models)
 }
 
 async fn id_hash_pairs<E: EntityTrait>(

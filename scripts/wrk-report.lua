@@ -1,0 +1,7 @@
+-- wrk summary shared by the search load scripts: requests, errors by kind, p50/p99 latency.
+done = function(summary, latency, requests)
+  io.write(string.format("requests %d, errors connect %d read %d write %d status %d timeout %d\n",
+    summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write,
+    summary.errors.status, summary.errors.timeout))
+  io.write(string.format("latency p50 %.2f ms, p99 %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
