@@ -66,7 +66,13 @@ fn a_bad_instance_names_the_row() {
         "{}",
         stderr(&output)
     );
-    let missing = run(labbridge(dir.path()).arg("assign").arg(dir.path().join("nope.json")));
+    let missing = run(labbridge(dir.path())
+        .arg("assign")
+        .arg(dir.path().join("nope.json")));
     assert_eq!(missing.status.code(), Some(1));
-    assert!(stderr(&missing).contains("nope.json"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("nope.json"),
+        "{}",
+        stderr(&missing)
+    );
 }

@@ -158,3 +158,45 @@ fn unknown_kind_and_unknown_file_type_are_clear_errors() {
         stderr(&output)
     );
 }
+
+#[test]
+fn match_proposes_partners_and_forecasts_coverage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = run(labbridge(dir.path()).arg("demo"));
+    assert!(demo.status.success(), "{}", stderr(&demo));
+
+    let dry = run(labbridge(dir.path()).args(["match", "--dry-run", "--json"]));
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let dry: Value = serde_json::from_str(&stdout(&dry)).expect("json");
+    assert_eq!(dry["dry_run"], true);
+
+    let json = run(labbridge(dir.path()).args(["match", "--json"]));
+    assert!(json.status.success(), "{}", stderr(&json));
+    let report: Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(report["enterprises_with_gaps"], 182);
+    assert_eq!(report["required_placed"], report["required_total"]);
+    let proposals = report["proposals"].as_array().expect("proposals");
+    assert_eq!(
+        proposals.len(),
+        dry["proposals"].as_array().map_or(0, Vec::len)
+    );
+    assert_eq!(report["before"]["covered"], 64);
+    assert!(report["forecast"]["covered"].as_u64() > Some(64));
+
+    // The text form names partners and the forecast; a closed pipe is not an error.
+    let text = run(labbridge(dir.path()).arg("match"));
+    assert!(text.status.success(), "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(
+        out.contains("预测 (全部推荐被接受)") && out.contains("城关街道"),
+        "{out}"
+    );
+    let mut piped = labbridge(dir.path())
+        .arg("match")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(piped.stdout.take());
+    let status = piped.wait().expect("wait");
+    assert!(status.success(), "a closed pipe ends the command quietly");
+}

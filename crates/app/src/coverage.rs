@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use labbridge_domain::coverage::{self, Assessment, Facts, Period, Tally};
 use labbridge_domain::model::IndustryChain;
 use labbridge_store::RosterEntry;
+use labbridge_store::entity::enterprise;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -104,21 +105,33 @@ fn group_row(tally: &Tally) -> GroupRow {
 
 /// Builds the report from a roster (pure; the app method below loads the roster).
 pub fn report(year: i32, reference_date: NaiveDate, roster: &[RosterEntry]) -> CoverageReport {
+    report_of_facts(
+        year,
+        reference_date,
+        roster
+            .iter()
+            .map(|entry| (&entry.enterprise, facts_of(entry))),
+    )
+}
+
+/// Builds the report from each enterprise's coverage facts (the matcher's forecast changes
+/// the facts, not the registry).
+pub fn report_of_facts<'a>(
+    year: i32,
+    reference_date: NaiveDate,
+    roster: impl IntoIterator<Item = (&'a enterprise::Model, Facts)>,
+) -> CoverageReport {
     let mut total = Tally::default();
     let mut by_town: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut by_industry: BTreeMap<IndustryChain, Tally> = BTreeMap::new();
-    for entry in roster {
-        let assessment: Assessment = coverage::assess(&facts_of(entry), reference_date);
+    for (enterprise, facts) in roster {
+        let assessment: Assessment = coverage::assess(&facts, reference_date);
         total.add(&assessment);
         by_town
-            .entry((
-                entry.enterprise.town_code.clone(),
-                entry.enterprise.town.clone(),
-            ))
+            .entry((enterprise.town_code.clone(), enterprise.town.clone()))
             .or_default()
             .add(&assessment);
-        let chain =
-            IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
+        let chain = IndustryChain::parse(&enterprise.industry).unwrap_or(IndustryChain::Other);
         by_industry.entry(chain).or_default().add(&assessment);
     }
     CoverageReport {

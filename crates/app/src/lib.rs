@@ -16,6 +16,7 @@ pub mod demo;
 mod error;
 pub mod eval;
 pub mod import;
+pub mod matching;
 pub mod search;
 pub mod sort;
 

@@ -26,6 +26,11 @@ use crate::{App, Error, Result};
 /// earlier timestamp; rows already indexed at the same version are skipped.
 const LOOKBACK: Duration = Duration::from_secs(30);
 
+/// Decodes a stored list column (fields, products).
+pub fn list_field(raw: &str) -> Vec<String> {
+    list(raw)
+}
+
 fn list(raw: &str) -> Vec<String> {
     Store::decode_list("", "fields", raw).unwrap_or_default()
 }

@@ -89,6 +89,7 @@ app_suite!(
     institutions_are_normalised_on_import,
     references_must_exist,
     demo_county_is_64_of_246,
+    matcher_closes_the_demo_countys_gaps,
 );
 
 fn write_jsonl(path: &Path, values: &[Value]) {
@@ -588,3 +589,128 @@ fn demo_generation_is_deterministic() {
 }
 
 use sea_orm::EntityTrait;
+
+/// Words an aluminium-processing enterprise's partner should be about (labelled by hand from
+/// the chain's description: 铝型材, 高性能特种铝材, 活性氧化铝 and their processes).
+const ALUMINIUM_WORDS: [&str; 14] = [
+    "铝",
+    "合金",
+    "挤压",
+    "型材",
+    "熔铸",
+    "阳极氧化",
+    "氧化铝",
+    "表面",
+    "涂装",
+    "压铸",
+    "轻量化",
+    "模具",
+    "金属",
+    "热处理",
+];
+
+async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
+    use sea_orm::{ActiveModelTrait, ActiveValue, EntityTrait, IntoActiveModel};
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+
+    let dry = app.run_matcher(&index, today, true).await.expect("dry run");
+    assert!(!dry.proposals.is_empty());
+    assert!(
+        app.store.proposals().await.expect("proposals").is_empty(),
+        "a dry run writes nothing"
+    );
+
+    let report = app.run_matcher(&index, today, false).await.expect("match");
+    assert_eq!(report.enterprises_with_gaps, 246 - 64);
+    assert_eq!(
+        report.required_placed, report.required_total,
+        "every gap gets a partner"
+    );
+    let stored = app.store.proposals().await.expect("proposals");
+    assert_eq!(stored.len(), report.proposals.len());
+
+    let mut per_enterprise: std::collections::HashMap<&str, usize> = Default::default();
+    let mut per_partner: std::collections::HashMap<&str, usize> = Default::default();
+    for proposal in &report.proposals {
+        *per_enterprise.entry(&proposal.enterprise_id).or_default() += 1;
+        *per_partner.entry(&proposal.partner_id).or_default() += 1;
+        assert!(proposal.score > 0.0 && proposal.score <= 1.0);
+        assert!(!proposal.reasons.closes.is_empty() && !proposal.reasons.gaps.is_empty());
+        assert!(!proposal.reasons.matched_terms.is_empty(), "{proposal:?}");
+    }
+    assert_eq!(per_enterprise.len(), 246 - 64);
+    assert!(
+        per_enterprise
+            .values()
+            .all(|&count| (1..=3).contains(&count))
+    );
+    // Capacities: the registry's, else 5 per lab and 3 per expert.
+    let mut limits: std::collections::HashMap<String, usize> = Default::default();
+    for lab in app.store.labs_since(None).await.expect("labs") {
+        limits.insert(lab.id, lab.capacity.map_or(5, |value| value as usize));
+    }
+    for expert in app.store.experts_since(None).await.expect("experts") {
+        limits.insert(expert.id, expert.capacity.map_or(3, |value| value as usize));
+    }
+    for (partner, count) in &per_partner {
+        assert!(*count <= limits[*partner], "{partner}: {count}");
+    }
+    // The forecast: every enterprise missing A gets a partnership.
+    assert_eq!(report.forecast.cooperation, report.forecast.total);
+    assert!(report.forecast.covered > report.before.covered);
+
+    // Labelled check: aluminium enterprises get aluminium people, not pharmacists.
+    let aluminium: Vec<_> = report
+        .proposals
+        .iter()
+        .filter(|proposal| proposal.industry == "铝材深加工")
+        .collect();
+    assert!(aluminium.len() >= 20, "{}", aluminium.len());
+    let on_subject = aluminium
+        .iter()
+        .filter(|proposal| {
+            let text = format!(
+                "{} {}",
+                proposal.partner,
+                proposal.reasons.matched_terms.join(" ")
+            );
+            ALUMINIUM_WORDS.iter().any(|word| text.contains(word))
+        })
+        .count();
+    assert!(
+        on_subject * 10 >= aluminium.len() * 9,
+        "{on_subject} of {}",
+        aluminium.len()
+    );
+    assert!(
+        aluminium
+            .iter()
+            .all(|proposal| !proposal.partner.contains('药'))
+    );
+
+    // A declined pair is never proposed again; a re-run replaces what is still `proposed`.
+    let declined = stored[0].clone();
+    let mut active = declined.clone().into_active_model();
+    active.status = ActiveValue::Set("declined".to_owned());
+    active
+        .update(app.store.connection())
+        .await
+        .expect("decline");
+    let again = app.run_matcher(&index, today, false).await.expect("re-run");
+    assert!(!again.proposals.iter().any(|proposal| {
+        proposal.enterprise_id == declined.enterprise_id
+            && proposal.partner_id == declined.partner_id
+    }));
+    let rows = labbridge_store::entity::proposal::Entity::find()
+        .all(app.store.connection())
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), again.proposals.len() + 1);
+    assert_eq!(
+        rows.iter().filter(|row| row.status == "declined").count(),
+        1
+    );
+}

@@ -99,6 +99,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Propose partners that close the latest roster's coverage gaps (replacing proposals still
+    /// `proposed`), and print the forecast coverage if every proposal were accepted.
+    Match {
+        /// Compute and print, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the search index.
     Index {
         #[command(subcommand)]
@@ -207,6 +217,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to standard output; a reader that went away (`labbridge match | head`) ends the
+/// program quietly instead of a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn emit_line(text: &str) {
+    emit(&format!("{text}\n"));
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let addr_flag = match &cli.command {
         Command::Serve { addr, .. } => addr.clone(),
@@ -220,15 +251,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     if let Command::Assign { instance, out } = &cli.command {
         let solution = labbridge_app::assign::assign_file(instance, out.as_deref())?;
-        println!("{}", serde_json::to_string(&solution.stats)?);
+        emit_line(&serde_json::to_string(&solution.stats)?);
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::EvalSearch { file, json } = &cli.command {
         let report = labbridge_app::eval::evaluate(file).await?;
         if *json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            emit_line(&serde_json::to_string_pretty(&report)?);
         } else {
-            print!("{}", output::eval_report(&report));
+            emit(&output::eval_report(&report));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -266,13 +297,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(other) => return Err(other.into()),
             }
             if json {
-                println!("{}", serde_json::to_string(&summary)?);
+                emit_line(&serde_json::to_string(&summary)?);
             } else {
                 for import in &summary.imports {
-                    println!("{}", output::import_line(import));
+                    emit_line(&output::import_line(import));
                 }
                 let report = app.coverage(Some(year), labbridge_app::today()).await?;
-                println!("{}", output::coverage_headline(&report));
+                emit_line(&output::coverage_headline(&report));
             }
         }
         Command::Import { kind, file, json } => {
@@ -281,9 +312,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("note: {note}");
             }
             if json {
-                println!("{}", serde_json::to_string(&summary)?);
+                emit_line(&serde_json::to_string(&summary)?);
             } else {
-                println!("{}", output::import_line(&summary));
+                emit_line(&output::import_line(&summary));
             }
         }
         Command::Search {
@@ -301,9 +332,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let results = app.search(&index, &request)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
+                emit_line(&serde_json::to_string_pretty(&results)?);
             } else {
-                print!("{}", output::search_results(&results));
+                emit(&output::search_results(&results));
             }
         }
         Command::Index {
@@ -316,6 +347,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?;
             println!("index rebuilt: {count} documents in {}", path.display());
         }
+        Command::Match { dry_run, json } => {
+            let index = app.open_index_for_search().await?;
+            let report = app
+                .run_matcher(&index, labbridge_app::today(), dry_run)
+                .await?;
+            if json {
+                emit_line(&serde_json::to_string_pretty(&report)?);
+            } else {
+                emit(&output::match_report(&report));
+            }
+        }
         Command::EvalSearch { .. } | Command::Assign { .. } => {}
         Command::Coverage { year, json } => {
             if let Some(year) = year
@@ -325,9 +367,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let report = app.coverage(year, labbridge_app::today()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                emit_line(&serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", output::coverage_table(&report));
+                emit(&output::coverage_table(&report));
             }
         }
     }

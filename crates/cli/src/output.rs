@@ -160,3 +160,42 @@ pub fn eval_report(report: &labbridge_app::eval::EvalReport) -> String {
     }
     out
 }
+
+/// A matcher run: what it placed, each proposal with its reasons, and the forecast coverage
+/// (by town and industry) if every proposal were accepted.
+pub fn match_report(report: &labbridge_app::matching::MatchReport) -> String {
+    let mut out = format!(
+        "{} 家企业有缺口 ({} 家无候选); 必需合作方 {} / {} 已安排; {} 条推荐{} ({:.2} s)\n\n",
+        report.enterprises_with_gaps,
+        report.without_candidates,
+        report.required_placed,
+        report.required_total,
+        report.proposals.len(),
+        if report.dry_run {
+            " (试运行, 未保存)"
+        } else {
+            ""
+        },
+        report.seconds
+    );
+    for proposal in &report.proposals {
+        out.push_str(&format!(
+            "{} [{}] → {} · {} [{}] {:.4}  补 {}  匹配: {}\n",
+            proposal.enterprise,
+            proposal.gap,
+            proposal.partner,
+            proposal.institution,
+            proposal.partner_kind,
+            proposal.score,
+            proposal.reasons.closes.join("+"),
+            proposal.reasons.matched_terms.join("、")
+        ));
+    }
+    out.push_str("\n现状: ");
+    out.push_str(&coverage_headline(&report.before));
+    out.push_str("\n预测 (全部推荐被接受): ");
+    out.push_str(&coverage_headline(&report.forecast));
+    out.push('\n');
+    out.push_str(&coverage_table(&report.forecast));
+    out
+}

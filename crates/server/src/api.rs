@@ -95,8 +95,13 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         title = "labbridge",
         description = "产学研 matchmaking for a county: registry, coverage, search and matching"
     ),
-    paths(coverage, healthz, openapi, search, institutions, similar),
-    components(schemas(CoverageReport, GroupRow, ErrorBody))
+    paths(coverage, healthz, openapi, search, institutions, similar, proposals),
+    components(schemas(
+        CoverageReport,
+        GroupRow,
+        ErrorBody,
+        labbridge_app::matching::StoredProposal
+    ))
 )]
 struct ApiDoc;
 
@@ -147,6 +152,21 @@ pub fn is_staff(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .is_some_and(|token| token.trim() == expected)
+}
+
+/// A 403 naming what is staff-only unless the request carries the staff token.
+fn require_staff(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    what: &str,
+) -> Result<(), ApiError> {
+    if is_staff(state, headers) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "{what} visible to bureau staff only (Authorization: Bearer <staff token>)"
+        )))
+    }
 }
 
 /// Turns the query into a search request, refusing needs to non-staff.
@@ -240,6 +260,42 @@ pub async fn institutions(
     Ok(Json(serde_json::json!({ "institutions": ranked })).into_response())
 }
 
+/// Query of `/api/v1/proposals`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProposalsQuery {
+    /// Only this status (`proposed`, `approved`, `sent`, `accepted`, `declined`, `excluded`).
+    pub status: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals",
+    params(ProposalsQuery),
+    responses(
+        (status = 200, description = "The matcher's proposals with their reasons", body = [labbridge_app::matching::StoredProposal]),
+        (status = 403, description = "Staff only", body = ErrorBody),
+    )
+)]
+/// The matcher's proposals (staff only: they name enterprises' gaps and needs).
+pub async fn proposals(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(query): ApiQuery<ProposalsQuery>,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "proposals are")?;
+    let rows = state
+        .app
+        .proposals(
+            query
+                .status
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
+        )
+        .await?;
+    Ok(Json(serde_json::json!({ "total": rows.len(), "proposals": rows })).into_response())
+}
+
 /// Query of `/api/v1/needs/{id}/similar`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SimilarQuery {
@@ -264,11 +320,7 @@ pub async fn similar(
     axum::extract::Path(id): axum::extract::Path<String>,
     ApiQuery(query): ApiQuery<SimilarQuery>,
 ) -> Result<Response, ApiError> {
-    if !is_staff(&state, &headers) {
-        return Err(ApiError::forbidden(
-            "needs are visible to bureau staff only (Authorization: Bearer <staff token>)",
-        ));
-    }
+    require_staff(&state, &headers, "needs are")?;
     let results = state
         .app
         .similar_to_need(state.index()?, &id, query.limit.unwrap_or(10).clamp(1, 100))

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/search/institutions", get(api::institutions))
         .route("/api/v1/needs/{id}/similar", get(api::similar))
+        .route("/api/v1/proposals", get(api::proposals))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

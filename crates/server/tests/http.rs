@@ -396,3 +396,43 @@ async fn search_and_detail_pages() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["code"], "not_found");
 }
+
+#[tokio::test]
+async fn proposals_are_listed_for_staff_only() {
+    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let index = state.index.clone().expect("index");
+    let report = state
+        .app
+        .run_matcher(&index, labbridge_app::today(), false)
+        .await
+        .expect("match");
+    assert!(!report.proposals.is_empty());
+
+    let (status, _, body) = get(&state, "/api/v1/proposals").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let error: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(error["code"], "forbidden");
+
+    let (status, body) = get_with(&state, "/api/v1/proposals", "s3cret").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        listed["total"].as_u64(),
+        Some(report.proposals.len() as u64)
+    );
+    let first = &listed["proposals"][0];
+    assert_eq!(first["status"], "proposed");
+    assert!(!first["enterprise"].as_str().unwrap_or_default().is_empty());
+    assert!(!first["partner"].as_str().unwrap_or_default().is_empty());
+    assert!(
+        first["reasons"]["matched_terms"]
+            .as_array()
+            .is_some_and(|terms| !terms.is_empty())
+    );
+    assert!(first["reasons"]["parts"]["relevance"].as_f64().is_some());
+
+    let (status, body) = get_with(&state, "/api/v1/proposals?status=declined", "s3cret").await;
+    assert_eq!(status, StatusCode::OK);
+    let none: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(none["total"], 0);
+}

@@ -538,16 +538,55 @@ impl Store {
         by_ids::<need::Entity>(&self.database, need::Column::Id, ids).await
     }
 
+    /// Returns every proposal, oldest first.
+    pub async fn proposals(&self) -> Result<Vec<proposal::Model>> {
+        Ok(proposal::Entity::find()
+            .order_by_asc(proposal::Column::Id)
+            .all(&self.database)
+            .await?)
+    }
+
+    /// Replaces the proposals still `proposed` with these (a matcher re-run), in one
+    /// transaction: proposals already reviewed, sent, answered or excluded stay.
+    pub async fn replace_proposed(&self, rows: Vec<proposal::Model>) -> Result<()> {
+        let transaction = self.database.begin().await?;
+        proposal::Entity::delete_many()
+            .filter(proposal::Column::Status.eq("proposed"))
+            .exec(&transaction)
+            .await?;
+        // Ten columns per row; stay under both backends' parameter limits.
+        for chunk in rows.chunks(MAX_PARAMETERS / 10) {
+            let models = chunk.iter().cloned().map(|row| {
+                let mut active = row.into_active_model();
+                active.id = ActiveValue::NotSet;
+                active
+            });
+            proposal::Entity::insert_many(models)
+                .exec_without_returning(&transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Returns every enterprise's name, by id.
+    pub async fn enterprise_names(&self) -> Result<HashMap<String, String>> {
+        names::<enterprise::Entity>(
+            &self.database,
+            enterprise::Column::Id,
+            enterprise::Column::Name,
+        )
+        .await
+    }
+
+    /// Returns every expert's name, by id.
+    pub async fn expert_names(&self) -> Result<HashMap<String, String>> {
+        names::<expert::Entity>(&self.database, expert::Column::Id, expert::Column::Name).await
+    }
+
     /// Returns every lab's name, by id.
     pub async fn lab_names(&self) -> Result<HashMap<String, String>> {
-        let pairs: Vec<(String, String)> = lab::Entity::find()
-            .select_only()
-            .column(lab::Column::Id)
-            .column(lab::Column::Name)
-            .into_tuple()
-            .all(&self.database)
-            .await?;
-        Ok(pairs.into_iter().collect())
+        names::<lab::Entity>(&self.database, lab::Column::Id, lab::Column::Name).await
     }
 
     /// Finds an expert by id.
@@ -669,6 +708,21 @@ async fn by_ids<E: EntityTrait>(
         );
     }
     Ok(models)
+}
+
+async fn names<E: EntityTrait>(
+    database: &DatabaseConnection,
+    id: E::Column,
+    name: E::Column,
+) -> Result<HashMap<String, String>> {
+    let pairs: Vec<(String, String)> = E::find()
+        .select_only()
+        .column(id)
+        .column(name)
+        .into_tuple()
+        .all(database)
+        .await?;
+    Ok(pairs.into_iter().collect())
 }
 
 async fn id_hash_pairs<E: EntityTrait>(

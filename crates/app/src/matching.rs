@@ -1,0 +1,617 @@
+//! `labbridge match`: proposals that close the roster's coverage gaps.
+//!
+//! For every enterprise on the latest roster that misses a coverage, its open needs, products
+//! and industry chain become a "similar to this" search over labs and experts; each hit gets an
+//! explainable score (text relevance, field overlap, programme fit for gap B, same province,
+//! lab level, and a bonus for a lab when both coverages are missing, since a joint R&D centre
+//! closes both). Pairs declined before or excluded by staff are left out; experts take at most
+//! 3 enterprises and labs 5 unless the registry says otherwise, minus what proposals already
+//! under way use. `labbridge-matcher` then places the most required partners and, among those
+//! placements, the most total score. The result is persisted as proposals (`proposed`), with a
+//! forecast: the coverage report as if every proposal were accepted.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use labbridge_domain::Divisions;
+use labbridge_domain::coverage::{self, Facts, Gap, Period};
+use labbridge_domain::model::{IndustryChain, Level};
+use labbridge_matcher::{Demand, Problem, SCORE_SCALE};
+use labbridge_search::{Kind, Request, SearchIndex};
+use labbridge_store::RosterEntry;
+use labbridge_store::entity::proposal;
+use serde::{Deserialize, Serialize};
+
+use crate::coverage::{CoverageReport, facts_of, report, report_of_facts};
+use crate::{App, Result};
+
+/// Candidates looked at per enterprise.
+const CANDIDATES: usize = 20;
+/// Partners an enterprise with a gap wants at least and at most.
+const MIN_PARTNERS: u32 = 1;
+const MAX_PARTNERS: u32 = 3;
+/// Default capacities when the registry gives none.
+const EXPERT_CAPACITY: u32 = 3;
+const LAB_CAPACITY: u32 = 5;
+/// Proposal statuses that no longer hold a place (and may not be proposed again).
+const REFUSED: [&str; 2] = ["declined", "excluded"];
+
+/// How a score was made (each part already weighted; they add up to the score).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParts {
+    /// Text relevance of the partner to the enterprise's needs and products (0–0.55).
+    pub relevance: f64,
+    /// Share of the partner's fields named by the enterprise (0–0.15).
+    pub fields: f64,
+    /// An expert in a talent programme or open to an enterprise post, for gap B (0 or 0.10).
+    pub programme: f64,
+    /// Same province as the county (0 or 0.05).
+    pub province: f64,
+    /// Lab level: national 0.10, provincial 0.07, municipal 0.04, county 0.02.
+    pub level: f64,
+    /// A lab for an enterprise missing both coverages: one joint centre closes both (0 or 0.10).
+    pub both: f64,
+}
+
+/// Why a proposal was made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reasons {
+    /// Words of the enterprise's needs found in the partner's profile.
+    pub matched_terms: Vec<String>,
+    /// What the enterprise misses, and why (Chinese labels).
+    pub gaps: Vec<String>,
+    /// Which coverages the partnership would close (`A`, `B`).
+    pub closes: Vec<String>,
+    /// The score's parts.
+    pub parts: ScoreParts,
+}
+
+/// One proposal, for people.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposalView {
+    /// The enterprise's id.
+    pub enterprise_id: String,
+    /// Its name.
+    pub enterprise: String,
+    /// Its town.
+    pub town: String,
+    /// Its industry chain (Chinese).
+    pub industry: String,
+    /// `lab` or `expert`.
+    pub partner_kind: String,
+    /// The partner's id.
+    pub partner_id: String,
+    /// The partner's name.
+    pub partner: String,
+    /// The partner's institution.
+    pub institution: String,
+    /// The coverages the enterprise misses: `A`, `B` or `AB`.
+    pub gap: String,
+    /// The score, 0–1.
+    pub score: f64,
+    /// Why.
+    pub reasons: Reasons,
+}
+
+/// What a run of the matcher did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchReport {
+    /// The roster year.
+    pub year: i32,
+    /// Enterprises on the roster missing a coverage.
+    pub enterprises_with_gaps: usize,
+    /// Those for which no candidate was found at all.
+    pub without_candidates: usize,
+    /// Required partners placed / asked for.
+    pub required_placed: u64,
+    /// Required partners asked for.
+    pub required_total: u64,
+    /// The proposals, best first per enterprise.
+    pub proposals: Vec<ProposalView>,
+    /// Coverage today.
+    pub before: CoverageReport,
+    /// Coverage if every proposal were accepted.
+    pub forecast: CoverageReport,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Seconds the whole run took.
+    pub seconds: f64,
+}
+
+struct Partner {
+    kind: Kind,
+    id: String,
+    name: String,
+    institution: String,
+    fields: Vec<String>,
+    province: Option<String>,
+    capacity: u32,
+    level: Option<Level>,
+    programme_fit: bool,
+}
+
+struct Candidate {
+    partner: usize,
+    score: f64,
+    reasons: Reasons,
+}
+
+fn gap_code(assessment: &coverage::Assessment) -> &'static str {
+    match (assessment.cooperation, assessment.institution_and_staff) {
+        (false, false) => "AB",
+        (false, true) => "A",
+        _ => "B",
+    }
+}
+
+/// The coverages a partnership with this partner closes for an enterprise with these gaps:
+/// any partnership gives A; a lab (a joint R&D centre with seconded researchers) also gives B;
+/// an expert taking a post gives B when R&D staff was all B lacked.
+fn closes(partner: &Partner, assessment: &coverage::Assessment) -> Vec<String> {
+    let mut closed = Vec::new();
+    if !assessment.cooperation {
+        closed.push("A".to_owned());
+    }
+    let staff_only = assessment.gaps.iter().all(|gap| {
+        matches!(
+            gap,
+            Gap::NoRdStaff
+                | Gap::NoCooperation
+                | Gap::CooperationExpired
+                | Gap::CooperationNotStarted
+        )
+    });
+    if !assessment.institution_and_staff
+        && (partner.kind == Kind::Lab || (partner.programme_fit && staff_only))
+    {
+        closed.push("B".to_owned());
+    }
+    closed
+}
+
+fn highlighted_terms(snippet: &str) -> Vec<String> {
+    snippet
+        .split("<em>")
+        .skip(1)
+        .filter_map(|part| part.split_once("</em>").map(|(term, _)| term.to_owned()))
+        .collect()
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+impl App {
+    /// Runs the matcher over the latest roster; writes the proposals unless `dry_run`.
+    pub async fn run_matcher(
+        &self,
+        index: &SearchIndex,
+        today: NaiveDate,
+        dry_run: bool,
+    ) -> Result<MatchReport> {
+        let started = Instant::now();
+        let store = &self.store;
+        let year = store
+            .roster_years()
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_else(|| chrono::Datelike::year(&today));
+        let reference_date = coverage::reference_date(year, today);
+        let roster = store.roster(year).await?;
+        let before = report(year, reference_date, &roster);
+        let divisions = Divisions::embedded();
+
+        let mut needs_by_enterprise: HashMap<String, Vec<String>> = HashMap::new();
+        for need in store.needs_since(None).await? {
+            if matches!(need.status.as_str(), "open" | "in_progress") {
+                let fields = crate::search::list_field(&need.fields).join(" ");
+                needs_by_enterprise
+                    .entry(need.enterprise_id)
+                    .or_default()
+                    .push(format!(
+                        "{} {} {} {} {}",
+                        need.title, need.title, fields, fields, need.description
+                    ));
+            }
+        }
+        let existing = store.proposals().await?;
+        let refused: HashSet<(String, String)> = existing
+            .iter()
+            .filter(|row| REFUSED.contains(&row.status.as_str()))
+            .map(|row| (row.enterprise_id.clone(), row.partner_id.clone()))
+            .collect();
+        let mut kept_by_enterprise: HashMap<String, u32> = HashMap::new();
+        let mut kept_by_partner: HashMap<String, u32> = HashMap::new();
+        for row in existing
+            .iter()
+            .filter(|row| row.status != "proposed" && !REFUSED.contains(&row.status.as_str()))
+        {
+            *kept_by_enterprise
+                .entry(row.enterprise_id.clone())
+                .or_default() += 1;
+            *kept_by_partner.entry(row.partner_id.clone()).or_default() += 1;
+        }
+
+        let memberships = store.expert_programs().await?;
+        let mut partners: Vec<Partner> = Vec::new();
+        let mut partner_index: HashMap<(Kind, String), usize> = HashMap::new();
+        for lab in store.labs_since(None).await? {
+            let used = kept_by_partner.get(&lab.id).copied().unwrap_or(0);
+            partner_index.insert((Kind::Lab, lab.id.clone()), partners.len());
+            partners.push(Partner {
+                kind: Kind::Lab,
+                fields: crate::search::list_field(&lab.fields),
+                capacity: capacity(lab.capacity, LAB_CAPACITY).saturating_sub(used),
+                level: lab
+                    .level
+                    .as_deref()
+                    .and_then(|code| Level::parse(code).ok()),
+                programme_fit: false,
+                id: lab.id,
+                name: lab.name,
+                institution: lab.institution,
+                province: lab.province,
+            });
+        }
+        for expert in store.experts_since(None).await? {
+            let used = kept_by_partner.get(&expert.id).copied().unwrap_or(0);
+            let in_programme = memberships
+                .get(&expert.id)
+                .is_some_and(|programs| !programs.is_empty());
+            partner_index.insert((Kind::Expert, expert.id.clone()), partners.len());
+            partners.push(Partner {
+                kind: Kind::Expert,
+                fields: crate::search::list_field(&expert.fields),
+                capacity: capacity(expert.capacity, EXPERT_CAPACITY).saturating_sub(used),
+                level: None,
+                programme_fit: in_programme || expert.open_to_post,
+                id: expert.id,
+                name: expert.name,
+                institution: expert.institution,
+                province: expert.province,
+            });
+        }
+
+        struct Seeker<'a> {
+            entry: &'a RosterEntry,
+            assessment: coverage::Assessment,
+            candidates: Vec<Candidate>,
+        }
+        let mut seekers: Vec<Seeker> = Vec::new();
+        let mut without_candidates = 0;
+        for entry in &roster {
+            let assessment = coverage::assess(&facts_of(entry), reference_date);
+            if assessment.covered() {
+                continue;
+            }
+            let enterprise = &entry.enterprise;
+            let chain = IndustryChain::parse(&enterprise.industry).unwrap_or(IndustryChain::Other);
+            let products = crate::search::list_field(&enterprise.products).join(" ");
+            let mut text = needs_by_enterprise
+                .get(&enterprise.id)
+                .map(|needs| needs.join(" "))
+                .unwrap_or_default();
+            text.push_str(&format!(" {products} {products} {}", chain.label()));
+            let province = divisions
+                .county(&enterprise.county_code)
+                .ok()
+                .map(|county| county.province.clone());
+            let results = index
+                .search(&Request {
+                    text: text.clone(),
+                    kinds: vec![Kind::Lab, Kind::Expert],
+                    limit: CANDIDATES,
+                    similar: true,
+                    ..Request::default()
+                })
+                .map_err(crate::Error::Search)?;
+            let best = results
+                .hits
+                .first()
+                .map_or(1.0, |hit| f64::from(hit.score).max(f64::EPSILON));
+            let mut candidates = Vec::new();
+            for hit in &results.hits {
+                let Some(&partner) = partner_index.get(&(hit.kind, hit.id.clone())) else {
+                    continue;
+                };
+                if refused.contains(&(enterprise.id.clone(), hit.id.clone())) {
+                    continue;
+                }
+                let details = &partners[partner];
+                // A partner that closes none of the enterprise's gaps does not serve coverage
+                // (an expert for an enterprise that only lacks an R&D institution).
+                let closed = closes(details, &assessment);
+                if closed.is_empty() {
+                    continue;
+                }
+                let named: Vec<&String> = details
+                    .fields
+                    .iter()
+                    .filter(|field| text.contains(field.as_str()))
+                    .collect();
+                let missing_b = !assessment.institution_and_staff;
+                let parts = ScoreParts {
+                    relevance: round4(0.55 * f64::from(hit.score) / best),
+                    fields: round4(if details.fields.is_empty() {
+                        0.0
+                    } else {
+                        0.15 * named.len() as f64 / details.fields.len() as f64
+                    }),
+                    programme: if missing_b && details.kind == Kind::Expert && details.programme_fit
+                    {
+                        0.10
+                    } else {
+                        0.0
+                    },
+                    province: if province.is_some() && details.province == province {
+                        0.05
+                    } else {
+                        0.0
+                    },
+                    level: match details.level {
+                        Some(Level::National) => 0.10,
+                        Some(Level::Provincial) => 0.07,
+                        Some(Level::Municipal) => 0.04,
+                        Some(Level::County) => 0.02,
+                        None => 0.0,
+                    },
+                    both: if gap_code(&assessment) == "AB" && details.kind == Kind::Lab {
+                        0.10
+                    } else {
+                        0.0
+                    },
+                };
+                let score = round4(
+                    (parts.relevance
+                        + parts.fields
+                        + parts.programme
+                        + parts.province
+                        + parts.level
+                        + parts.both)
+                        .clamp(0.0001, 1.0),
+                );
+                let mut terms: BTreeSet<String> =
+                    highlighted_terms(&hit.snippet).into_iter().collect();
+                terms.extend(named.into_iter().cloned());
+                candidates.push(Candidate {
+                    partner,
+                    score,
+                    reasons: Reasons {
+                        matched_terms: terms.into_iter().collect(),
+                        gaps: assessment
+                            .gaps
+                            .iter()
+                            .map(|gap| gap.label().to_owned())
+                            .collect(),
+                        closes: closed,
+                        parts,
+                    },
+                });
+            }
+            if candidates.is_empty() {
+                without_candidates += 1;
+            }
+            seekers.push(Seeker {
+                entry,
+                assessment,
+                candidates,
+            });
+        }
+
+        let demands = seekers
+            .iter()
+            .map(|seeker| {
+                let kept = kept_by_enterprise
+                    .get(&seeker.entry.enterprise.id)
+                    .copied()
+                    .unwrap_or(0);
+                Demand {
+                    min: MIN_PARTNERS.saturating_sub(kept),
+                    max: Some(
+                        MAX_PARTNERS
+                            .saturating_sub(kept)
+                            .max(MIN_PARTNERS.saturating_sub(kept)),
+                    ),
+                }
+            })
+            .collect();
+        let capacities = partners.iter().map(|partner| partner.capacity).collect();
+        let mut problem = Problem::new(demands, capacities)
+            .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+        for (position, seeker) in seekers.iter().enumerate() {
+            for candidate in &seeker.candidates {
+                let units = (candidate.score * f64::from(SCORE_SCALE)).round() as u32;
+                problem
+                    .candidate(position, candidate.partner, units.clamp(1, SCORE_SCALE))
+                    .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+            }
+        }
+        let assignment = labbridge_matcher::solve(&problem);
+
+        let mut proposals = Vec::new();
+        let mut forecast_facts: Vec<Facts> = roster.iter().map(facts_of).collect();
+        let position_in_roster: HashMap<&str, usize> = roster
+            .iter()
+            .enumerate()
+            .map(|(position, entry)| (entry.enterprise.id.as_str(), position))
+            .collect();
+        for &(seeker_position, partner_position) in &assignment.pairs {
+            let seeker = &seekers[seeker_position as usize];
+            let partner = &partners[partner_position as usize];
+            let Some(candidate) = seeker
+                .candidates
+                .iter()
+                .find(|candidate| candidate.partner == partner_position as usize)
+            else {
+                continue;
+            };
+            let enterprise = &seeker.entry.enterprise;
+            if let Some(&position) = position_in_roster.get(enterprise.id.as_str()) {
+                accept(
+                    &mut forecast_facts[position],
+                    &candidate.reasons.closes,
+                    reference_date,
+                );
+            }
+            proposals.push(ProposalView {
+                enterprise_id: enterprise.id.clone(),
+                enterprise: enterprise.name.clone(),
+                town: enterprise.town.clone(),
+                industry: IndustryChain::parse(&enterprise.industry)
+                    .unwrap_or(IndustryChain::Other)
+                    .label()
+                    .to_owned(),
+                partner_kind: partner.kind.name().to_owned(),
+                partner_id: partner.id.clone(),
+                partner: partner.name.clone(),
+                institution: partner.institution.clone(),
+                gap: gap_code(&seeker.assessment).to_owned(),
+                score: candidate.score,
+                reasons: candidate.reasons.clone(),
+            });
+        }
+        proposals.sort_by(|left, right| {
+            left.enterprise_id
+                .cmp(&right.enterprise_id)
+                .then(right.score.total_cmp(&left.score))
+        });
+        let forecast = report_of_facts(
+            year,
+            reference_date,
+            roster
+                .iter()
+                .map(|entry| &entry.enterprise)
+                .zip(forecast_facts),
+        );
+        if !dry_run {
+            let now = chrono::Utc::now();
+            let rows = proposals
+                .iter()
+                .map(|view| proposal::Model {
+                    id: 0,
+                    enterprise_id: view.enterprise_id.clone(),
+                    partner_kind: view.partner_kind.clone(),
+                    partner_id: view.partner_id.clone(),
+                    gap: view.gap.clone(),
+                    score: view.score,
+                    reasons: serde_json::to_string(&view.reasons).unwrap_or_default(),
+                    status: "proposed".to_owned(),
+                    created_at: now,
+                    updated_at: now,
+                })
+                .collect();
+            store.replace_proposed(rows).await?;
+        }
+        Ok(MatchReport {
+            year,
+            enterprises_with_gaps: seekers.len(),
+            without_candidates,
+            required_placed: assignment.required_units,
+            required_total: assignment.required_total,
+            proposals,
+            before,
+            forecast,
+            dry_run,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// A stored proposal, with the names people need.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StoredProposal {
+    /// Its id.
+    pub id: i64,
+    /// The enterprise's id.
+    pub enterprise_id: String,
+    /// The enterprise's name.
+    pub enterprise: String,
+    /// `lab` or `expert`.
+    pub partner_kind: String,
+    /// The partner's id.
+    pub partner_id: String,
+    /// The partner's name.
+    pub partner: String,
+    /// The coverages the enterprise missed: `A`, `B` or `AB`.
+    pub gap: String,
+    /// The score, 0–1.
+    pub score: f64,
+    /// `proposed`, `approved`, `sent`, `accepted`, `declined`, `excluded`.
+    pub status: String,
+    /// Why (matched terms, gaps, what it closes, score parts).
+    #[schema(value_type = Object)]
+    pub reasons: serde_json::Value,
+    /// When the matcher made it.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl App {
+    /// Lists the proposals, optionally of one status, best first per enterprise.
+    pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
+        let enterprises = self.store.enterprise_names().await?;
+        let experts = self.store.expert_names().await?;
+        let labs = self.store.lab_names().await?;
+        let mut rows: Vec<StoredProposal> = self
+            .store
+            .proposals()
+            .await?
+            .into_iter()
+            .filter(|row| status.is_none_or(|status| row.status == status))
+            .map(|row| {
+                let names = if row.partner_kind == "lab" {
+                    &labs
+                } else {
+                    &experts
+                };
+                StoredProposal {
+                    enterprise: enterprises
+                        .get(&row.enterprise_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    partner: names.get(&row.partner_id).cloned().unwrap_or_default(),
+                    reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
+                    id: row.id,
+                    enterprise_id: row.enterprise_id,
+                    partner_kind: row.partner_kind,
+                    partner_id: row.partner_id,
+                    gap: row.gap,
+                    score: row.score,
+                    status: row.status,
+                    created_at: row.created_at,
+                }
+            })
+            .collect();
+        rows.sort_by(|left, right| {
+            left.enterprise_id
+                .cmp(&right.enterprise_id)
+                .then(right.score.total_cmp(&left.score))
+                .then(left.id.cmp(&right.id))
+        });
+        Ok(rows)
+    }
+}
+
+fn capacity(registry: Option<i32>, default: u32) -> u32 {
+    registry
+        .and_then(|value| u32::try_from(value).ok())
+        .unwrap_or(default)
+}
+
+/// Adds to an enterprise's facts what accepting a proposal would: a partnership from the
+/// reference date (A), and for B a recognised joint centre with one R&D person.
+fn accept(facts: &mut Facts, closes: &[String], day: NaiveDate) {
+    let period = Period {
+        from: day,
+        to: None,
+    };
+    if closes.iter().any(|code| code == "A") {
+        facts.partnerships.push(period);
+    }
+    if closes.iter().any(|code| code == "B") {
+        facts.institutions.push(period);
+        facts.rd_staff = facts.rd_staff.max(1);
+    }
+}
