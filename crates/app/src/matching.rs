@@ -548,7 +548,65 @@ pub struct StoredProposal {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A pair staff exclude from matching.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub struct Exclusion {
+    /// The enterprise's id.
+    pub enterprise_id: String,
+    /// `lab` or `expert`.
+    pub partner_kind: String,
+    /// The partner's id.
+    pub partner_id: String,
+    /// Why (a conflict of interest, a past dispute …); kept with the row.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 impl App {
+    /// Excludes a pair from matching: it is never proposed again, and a proposal of it still
+    /// `proposed` is withdrawn. Returns the row and whether it was excluded already.
+    pub async fn exclude(&self, exclusion: &Exclusion) -> Result<(StoredProposal, bool)> {
+        let enterprise_id = exclusion.enterprise_id.trim();
+        let partner_id = exclusion.partner_id.trim();
+        if self.store.enterprise(enterprise_id).await?.is_none() {
+            return Err(crate::Error::NotFound(format!(
+                "no enterprise '{enterprise_id}'"
+            )));
+        }
+        let partner_exists = match exclusion.partner_kind.trim() {
+            "lab" => self.store.lab(partner_id).await?.is_some(),
+            "expert" => self.store.expert(partner_id).await?.is_some(),
+            other => {
+                return Err(crate::Error::Invalid(format!(
+                    "partner_kind '{other}' is not one of lab, expert"
+                )));
+            }
+        };
+        if !partner_exists {
+            return Err(crate::Error::NotFound(format!(
+                "no {} '{partner_id}'",
+                exclusion.partner_kind.trim()
+            )));
+        }
+        let reasons = serde_json::json!({ "excluded_by_staff": exclusion.reason.as_deref().unwrap_or_default() });
+        let (row, already) = self
+            .store
+            .exclude_pair(
+                enterprise_id,
+                exclusion.partner_kind.trim(),
+                partner_id,
+                &reasons.to_string(),
+            )
+            .await?;
+        let stored = self
+            .proposals(Some("excluded"))
+            .await?
+            .into_iter()
+            .find(|stored| stored.id == row.id)
+            .ok_or_else(|| crate::Error::NotFound(format!("proposal {} vanished", row.id)))?;
+        Ok((stored, already))
+    }
+
     /// Lists the proposals, optionally of one status, best first per enterprise.
     pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
         let enterprises = self.store.enterprise_names().await?;

@@ -95,7 +95,16 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         title = "labbridge",
         description = "产学研 matchmaking for a county: registry, coverage, search and matching"
     ),
-    paths(coverage, healthz, openapi, search, institutions, similar, proposals),
+    paths(
+        coverage,
+        healthz,
+        openapi,
+        search,
+        institutions,
+        similar,
+        proposals,
+        exclude
+    ),
     components(schemas(
         CoverageReport,
         GroupRow,
@@ -294,6 +303,37 @@ pub async fn proposals(
         )
         .await?;
     Ok(Json(serde_json::json!({ "total": rows.len(), "proposals": rows })).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/exclusions",
+    request_body = labbridge_app::matching::Exclusion,
+    responses(
+        (status = 201, description = "The pair is excluded from now on", body = labbridge_app::matching::StoredProposal),
+        (status = 200, description = "The pair was excluded already", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "Not a valid exclusion", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such enterprise or partner", body = ErrorBody),
+    )
+)]
+/// Excludes an enterprise–partner pair from matching (staff only): a conflict of interest, a
+/// past dispute. A proposal of it still `proposed` is withdrawn.
+pub async fn exclude(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "exclusions are")?;
+    let exclusion: labbridge_app::matching::Exclusion = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::invalid(format!("not a valid exclusion: {error}")))?;
+    let (row, already) = state.app.exclude(&exclusion).await?;
+    let status = if already {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
+    Ok((status, Json(row)).into_response())
 }
 
 /// Query of `/api/v1/needs/{id}/similar`.

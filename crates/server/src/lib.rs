@@ -18,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::Request;
-use axum::routing::get;
+use axum::routing::{get, post};
 use labbridge_app::App;
 use labbridge_search::SearchIndex;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/search/institutions", get(api::institutions))
         .route("/api/v1/needs/{id}/similar", get(api::similar))
         .route("/api/v1/proposals", get(api::proposals))
+        .route("/api/v1/exclusions", post(api::exclude))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

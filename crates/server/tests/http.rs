@@ -194,6 +194,10 @@ async fn get_with(state: &AppState, uri: &str, token: &str) -> (StatusCode, Stri
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
         .expect("request");
+    send(state, request).await
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, String) {
     let response = router(state.clone())
         .oneshot(request)
         .await
@@ -435,4 +439,86 @@ async fn proposals_are_listed_for_staff_only() {
     assert_eq!(status, StatusCode::OK);
     let none: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(none["total"], 0);
+}
+
+async fn post_json(
+    state: &AppState,
+    uri: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut request = Request::post(uri).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Body::from(body.to_owned())).expect("request");
+    let (status, text) = send(state, request).await;
+    (status, serde_json::from_str(&text).expect("json body"))
+}
+
+#[tokio::test]
+async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
+    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let index = state.index.clone().expect("index");
+    let today = labbridge_app::today();
+    let report = state
+        .app
+        .run_matcher(&index, today, false)
+        .await
+        .expect("match");
+    let first = &report.proposals[0];
+    let body = serde_json::json!({
+        "enterprise_id": first.enterprise_id,
+        "partner_kind": first.partner_kind,
+        "partner_id": first.partner_id,
+        "reason": "利益冲突：专家为企业股东"
+    })
+    .to_string();
+
+    let (status, error) = post_json(&state, "/api/v1/exclusions", None, &body).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, row) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{row}");
+    assert_eq!(row["status"], "excluded");
+    let (status, again) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["id"], row["id"]);
+
+    let rerun = state
+        .app
+        .run_matcher(&index, today, false)
+        .await
+        .expect("re-run");
+    assert!(!rerun.proposals.iter().any(|proposal| {
+        proposal.enterprise_id == first.enterprise_id && proposal.partner_id == first.partner_id
+    }));
+    let (status, listed) = get_with(&state, "/api/v1/proposals?status=excluded", "s3cret").await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(listed["total"], 1);
+
+    for (bad, expected) in [
+        ("{not json", StatusCode::BAD_REQUEST),
+        (
+            r#"{"enterprise_id": "nope", "partner_kind": "lab", "partner_id": "x"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &*format!(
+                r#"{{"enterprise_id": "{}", "partner_kind": "robot", "partner_id": "x"}}"#,
+                first.enterprise_id
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, error) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), bad).await;
+        assert_eq!(status, expected, "{bad}: {error}");
+        assert!(
+            error["code"].is_string() && error["message"].is_string(),
+            "{error}"
+        );
+    }
 }

@@ -9,9 +9,9 @@ use labbridge_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IdenStatic, IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectOptions, Database, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{
@@ -567,6 +567,54 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// Excludes a pair from matching (staff's decision): a proposal of it still `proposed`
+    /// becomes `excluded`; otherwise an `excluded` row is added. Returns the row, and whether
+    /// it was already excluded.
+    pub async fn exclude_pair(
+        &self,
+        enterprise_id: &str,
+        partner_kind: &str,
+        partner_id: &str,
+        reasons: &str,
+    ) -> Result<(proposal::Model, bool)> {
+        let transaction = self.database.begin().await?;
+        let existing = proposal::Entity::find()
+            .filter(proposal::Column::EnterpriseId.eq(enterprise_id))
+            .filter(proposal::Column::PartnerKind.eq(partner_kind))
+            .filter(proposal::Column::PartnerId.eq(partner_id))
+            .order_by_asc(proposal::Column::Id)
+            .all(&transaction)
+            .await?;
+        if let Some(row) = existing.iter().find(|row| row.status == "excluded") {
+            transaction.commit().await?;
+            return Ok((row.clone(), true));
+        }
+        let now = Utc::now();
+        let row = if let Some(row) = existing.into_iter().find(|row| row.status == "proposed") {
+            let mut active = row.into_active_model();
+            active.status = ActiveValue::Set("excluded".to_owned());
+            active.updated_at = ActiveValue::Set(now);
+            active.update(&transaction).await?
+        } else {
+            proposal::ActiveModel {
+                id: ActiveValue::NotSet,
+                enterprise_id: ActiveValue::Set(enterprise_id.to_owned()),
+                partner_kind: ActiveValue::Set(partner_kind.to_owned()),
+                partner_id: ActiveValue::Set(partner_id.to_owned()),
+                gap: ActiveValue::Set(String::new()),
+                score: ActiveValue::Set(0.0),
+                reasons: ActiveValue::Set(reasons.to_owned()),
+                status: ActiveValue::Set("excluded".to_owned()),
+                created_at: ActiveValue::Set(now),
+                updated_at: ActiveValue::Set(now),
+            }
+            .insert(&transaction)
+            .await?
+        };
+        transaction.commit().await?;
+        Ok((row, false))
     }
 
     /// Returns every enterprise's name, by id.
