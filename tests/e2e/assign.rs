@@ -50,6 +50,32 @@ fn solves_an_instance_file_and_writes_the_solution() {
 }
 
 #[test]
+fn the_fair_mode_reports_its_floor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Maximum affinity pairs 0–0 (0.95) with 1–1 (0.2), 1.15 in all; the fair mode takes 0–1
+    // (0.6) and 1–0 (0.5): the same coverage, 1.1 in all, but no partner below 0.5.
+    let instance = serde_json::json!({
+        "format": "matcher-instance/v1", "name": "fair",
+        "enterprises": [{"id": "E0", "min": 1, "max": 1}, {"id": "E1", "min": 1, "max": 1}],
+        "experts": [{"id": "X0", "capacity": 1}, {"id": "X1", "capacity": 1}],
+        "affinity": [[0, 0, 0.95], [0, 1, 0.6], [1, 0, 0.5], [1, 1, 0.2]],
+        "conflicts": []
+    });
+    let path = dir.path().join("fair.json");
+    std::fs::write(&path, instance.to_string()).expect("write");
+    let plain = run(labbridge(dir.path()).arg("assign").arg(&path));
+    let plain: Value = serde_json::from_str(stdout(&plain).trim()).expect("json");
+    assert_eq!(plain["objective_int"], 11_500);
+    assert!(plain.get("floor").is_none());
+    let fair = run(labbridge(dir.path()).arg("assign").arg(&path).arg("--fair"));
+    assert!(fair.status.success(), "{}", stderr(&fair));
+    let fair: Value = serde_json::from_str(stdout(&fair).trim()).expect("json");
+    assert_eq!(fair["floor"], 0.5);
+    assert_eq!(fair["required_units"], 2);
+    assert_eq!(fair["objective_int"], 11_000);
+}
+
+#[test]
 fn a_bad_instance_names_the_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.json");

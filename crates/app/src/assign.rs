@@ -71,6 +71,9 @@ pub struct Stats {
     pub objective_int: u64,
     /// Pairs chosen.
     pub pairs: usize,
+    /// The quality floor of the fair mode (every chosen pair scores at least this), if asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<f64>,
 }
 
 /// A `matcher-solution/v1` document.
@@ -135,8 +138,9 @@ pub fn parse_instance(bytes: &[u8]) -> Result<Instance> {
     })
 }
 
-/// Reads, solves and (when `out` is given) writes the solution of an instance file.
-pub fn assign_file(path: &Path, out: Option<&Path>) -> Result<Solution> {
+/// Reads, solves and (when `out` is given) writes the solution of an instance file; `fair`
+/// adds the quality floor ([`labbridge_matcher::solve_fair`]).
+pub fn assign_file(path: &Path, out: Option<&Path>, fair: bool) -> Result<Solution> {
     let started = Instant::now();
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
@@ -147,7 +151,15 @@ pub fn assign_file(path: &Path, out: Option<&Path>) -> Result<Solution> {
     drop(bytes);
     let t_read = started.elapsed().as_secs_f64();
     let solving = Instant::now();
-    let assignment = labbridge_matcher::solve(&instance.problem);
+    let (assignment, floor) = if fair {
+        let fair = labbridge_matcher::solve_fair(&instance.problem);
+        (
+            fair.assignment,
+            Some(f64::from(fair.floor) / f64::from(SCORE_SCALE)),
+        )
+    } else {
+        (labbridge_matcher::solve(&instance.problem), None)
+    };
     let t_solve = solving.elapsed().as_secs_f64();
     let solution = Solution {
         format: SOLUTION_FORMAT,
@@ -160,6 +172,7 @@ pub fn assign_file(path: &Path, out: Option<&Path>) -> Result<Solution> {
             required_total: assignment.required_total,
             objective_int: assignment.affinity,
             pairs: assignment.pairs.len(),
+            floor,
         },
         assignments: assignment.pairs,
     };

@@ -37,6 +37,16 @@ const LAB_CAPACITY: u32 = 5;
 /// Proposal statuses that no longer hold a place (and may not be proposed again).
 const REFUSED: [&str; 2] = ["declined", "excluded"];
 
+/// How to run the matcher.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatchOptions {
+    /// Compute, write nothing.
+    pub dry_run: bool,
+    /// Fairness mode: the highest quality floor every proposal clears while as many required
+    /// partners are placed, then the most score above it.
+    pub fair: bool,
+}
+
 /// How a score was made (each part already weighted; they add up to the score).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScoreParts {
@@ -115,6 +125,9 @@ pub struct MatchReport {
     pub forecast: CoverageReport,
     /// Whether nothing was written.
     pub dry_run: bool,
+    /// The fairness mode's floor: every proposal scores at least this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<f64>,
     /// Seconds the whole run took.
     pub seconds: f64,
 }
@@ -188,8 +201,9 @@ impl App {
         &self,
         index: &SearchIndex,
         today: NaiveDate,
-        dry_run: bool,
+        options: MatchOptions,
     ) -> Result<MatchReport> {
+        let dry_run = options.dry_run;
         let started = Instant::now();
         let store = &self.store;
         let year = store
@@ -428,7 +442,15 @@ impl App {
                     .map_err(|error| crate::Error::Invalid(error.to_string()))?;
             }
         }
-        let assignment = labbridge_matcher::solve(&problem);
+        let (assignment, floor) = if options.fair {
+            let fair = labbridge_matcher::solve_fair(&problem);
+            (
+                fair.assignment,
+                Some(f64::from(fair.floor) / f64::from(SCORE_SCALE)),
+            )
+        } else {
+            (labbridge_matcher::solve(&problem), None)
+        };
 
         let mut proposals = Vec::new();
         let mut forecast_facts: Vec<Facts> = roster.iter().map(facts_of).collect();
@@ -514,6 +536,7 @@ impl App {
             before,
             forecast,
             dry_run,
+            floor,
             seconds: started.elapsed().as_secs_f64(),
         })
     }

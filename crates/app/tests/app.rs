@@ -616,14 +616,31 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
     let index = app.open_index(Progress::Hidden).await.expect("index");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
 
-    let dry = app.run_matcher(&index, today, true).await.expect("dry run");
+    let dry = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions {
+                dry_run: true,
+                fair: false,
+            },
+        )
+        .await
+        .expect("dry run");
     assert!(!dry.proposals.is_empty());
     assert!(
         app.store.proposals().await.expect("proposals").is_empty(),
         "a dry run writes nothing"
     );
 
-    let report = app.run_matcher(&index, today, false).await.expect("match");
+    let report = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions::default(),
+        )
+        .await
+        .expect("match");
     assert_eq!(report.enterprises_with_gaps, 246 - 64);
     assert_eq!(
         report.required_placed, report.required_total,
@@ -691,6 +708,33 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
             .all(|proposal| !proposal.partner.contains('药'))
     );
 
+    // The fair mode: as many required partners, every proposal above a floor at least as high as
+    // the weakest proposal of the plain run.
+    let fair = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions {
+                dry_run: true,
+                fair: true,
+            },
+        )
+        .await
+        .expect("fair");
+    let floor = fair.floor.expect("a floor");
+    assert_eq!(fair.required_placed, report.required_placed);
+    assert!(
+        fair.proposals
+            .iter()
+            .all(|proposal| proposal.score >= floor - 1e-9)
+    );
+    let weakest = report
+        .proposals
+        .iter()
+        .map(|proposal| proposal.score)
+        .fold(1.0, f64::min);
+    assert!(floor >= weakest - 1e-9, "{floor} < {weakest}");
+
     // A declined pair is never proposed again; a re-run replaces what is still `proposed`.
     let declined = stored[0].clone();
     let mut active = declined.clone().into_active_model();
@@ -699,7 +743,14 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         .update(app.store.connection())
         .await
         .expect("decline");
-    let again = app.run_matcher(&index, today, false).await.expect("re-run");
+    let again = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions::default(),
+        )
+        .await
+        .expect("re-run");
     assert!(!again.proposals.iter().any(|proposal| {
         proposal.enterprise_id == declined.enterprise_id
             && proposal.partner_id == declined.partner_id

@@ -98,6 +98,10 @@ enum Command {
         /// Write the matcher-solution/v1 here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Fairness mode: the highest quality floor every pair clears while as many required
+        /// partners are placed, then the most affinity above it.
+        #[arg(long)]
+        fair: bool,
     },
     /// Propose partners that close the latest roster's coverage gaps (replacing proposals still
     /// `proposed`), and print the forecast coverage if every proposal were accepted.
@@ -105,6 +109,9 @@ enum Command {
         /// Compute and print, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Fairness mode: raise the weakest proposal's score as far as coverage allows.
+        #[arg(long)]
+        fair: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -249,8 +256,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         county: cli.county,
         addr: addr_flag,
     };
-    if let Command::Assign { instance, out } = &cli.command {
-        let solution = labbridge_app::assign::assign_file(instance, out.as_deref())?;
+    if let Command::Assign {
+        instance,
+        out,
+        fair,
+    } = &cli.command
+    {
+        let solution = labbridge_app::assign::assign_file(instance, out.as_deref(), *fair)?;
         emit_line(&serde_json::to_string(&solution.stats)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -347,10 +359,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?;
             println!("index rebuilt: {count} documents in {}", path.display());
         }
-        Command::Match { dry_run, json } => {
+        Command::Match {
+            dry_run,
+            fair,
+            json,
+        } => {
             let index = app.open_index_for_search().await?;
+            let options = labbridge_app::matching::MatchOptions { dry_run, fair };
             let report = app
-                .run_matcher(&index, labbridge_app::today(), dry_run)
+                .run_matcher(&index, labbridge_app::today(), options)
                 .await?;
             if json {
                 emit_line(&serde_json::to_string_pretty(&report)?);

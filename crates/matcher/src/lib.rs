@@ -15,9 +15,14 @@
 //! objective. The solver ([`flow`]) is successive shortest paths in the style of
 //! Jonker–Volgenant: one unit of demand at a time, Dijkstra on reduced costs that stops at the
 //! first free slot, and potentials updated only on the nodes it settled.
+//!
+//! [`solve_fair`] adds a quality floor: the highest score every proposal can clear while as
+//! many required partners are placed as without one.
 
+mod fair;
 mod flow;
 mod problem;
 
+pub use fair::{FairAssignment, solve_fair};
 pub use flow::{Assignment, solve};
 pub use problem::{Demand, Problem, ProblemError, SCORE_SCALE};

@@ -133,6 +133,21 @@ impl Problem {
         pairs
     }
 
+    /// The same problem without the candidate pairs scoring below `floor`.
+    pub fn with_floor(&self, floor: u32) -> Self {
+        Self {
+            demands: self.demands.clone(),
+            capacities: self.capacities.clone(),
+            candidates: self
+                .candidates
+                .iter()
+                .copied()
+                .filter(|pair| pair.2 >= floor)
+                .collect(),
+            excluded: self.excluded.clone(),
+        }
+    }
+
     fn key(&self, enterprise: usize, expert: usize) -> Result<(u32, u32), ProblemError> {
         if enterprise >= self.demands.len() {
             return Err(ProblemError::Enterprise(enterprise));

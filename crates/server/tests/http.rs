@@ -407,7 +407,11 @@ async fn proposals_are_listed_for_staff_only() {
     let index = state.index.clone().expect("index");
     let report = state
         .app
-        .run_matcher(&index, labbridge_app::today(), false)
+        .run_matcher(
+            &index,
+            labbridge_app::today(),
+            labbridge_app::matching::MatchOptions::default(),
+        )
         .await
         .expect("match");
     assert!(!report.proposals.is_empty());
@@ -463,7 +467,11 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
     let today = labbridge_app::today();
     let report = state
         .app
-        .run_matcher(&index, today, false)
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions::default(),
+        )
         .await
         .expect("match");
     let first = &report.proposals[0];
@@ -489,7 +497,11 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
 
     let rerun = state
         .app
-        .run_matcher(&index, today, false)
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions::default(),
+        )
         .await
         .expect("re-run");
     assert!(!rerun.proposals.iter().any(|proposal| {
