@@ -45,6 +45,15 @@ pub struct MatchOptions {
     /// Fairness mode: the highest quality floor every proposal clears while as many required
     /// partners are placed, then the most score above it.
     pub fair: bool,
+    /// Town balance: when not every required partner can be placed, enterprises in towns with
+    /// lower coverage come first (before score).
+    pub balance_towns: bool,
+}
+
+/// Town balance: a town's priority is 10 × its share of enterprises not yet covered, so a town
+/// at 20% coverage (8) goes before one at 60% (4).
+fn town_priority(rate: f64) -> u32 {
+    ((1.0 - rate.clamp(0.0, 1.0)) * 10.0).round() as u32
 }
 
 /// How a score was made (each part already weighted; they add up to the score).
@@ -128,6 +137,9 @@ pub struct MatchReport {
     /// The fairness mode's floor: every proposal scores at least this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub floor: Option<f64>,
+    /// Town balance: each town's priority (higher goes first when partners are short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town_priorities: Option<Vec<(String, u32)>>,
     /// Seconds the whole run took.
     pub seconds: f64,
 }
@@ -434,6 +446,33 @@ impl App {
         let capacities = partners.iter().map(|partner| partner.capacity).collect();
         let mut problem = Problem::new(demands, capacities)
             .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+        let town_priorities = options.balance_towns.then(|| {
+            before
+                .by_town
+                .iter()
+                .map(|row| {
+                    (
+                        row.town.clone().unwrap_or_default(),
+                        town_priority(row.rate),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        if let Some(priorities) = &town_priorities {
+            let by_town: HashMap<&str, u32> = priorities
+                .iter()
+                .map(|(town, priority)| (town.as_str(), *priority))
+                .collect();
+            for (position, seeker) in seekers.iter().enumerate() {
+                let priority = by_town
+                    .get(seeker.entry.enterprise.town.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                problem
+                    .prioritize(position, priority)
+                    .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+            }
+        }
         for (position, seeker) in seekers.iter().enumerate() {
             for candidate in &seeker.candidates {
                 let units = (candidate.score * f64::from(SCORE_SCALE)).round() as u32;
@@ -537,6 +576,7 @@ impl App {
             forecast,
             dry_run,
             floor,
+            town_priorities,
             seconds: started.elapsed().as_secs_f64(),
         })
     }

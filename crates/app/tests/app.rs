@@ -622,7 +622,7 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
             today,
             labbridge_app::matching::MatchOptions {
                 dry_run: true,
-                fair: false,
+                ..Default::default()
             },
         )
         .await
@@ -717,6 +717,7 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
             labbridge_app::matching::MatchOptions {
                 dry_run: true,
                 fair: true,
+                ..Default::default()
             },
         )
         .await
@@ -734,6 +735,37 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         .map(|proposal| proposal.score)
         .fold(1.0, f64::min);
     assert!(floor >= weakest - 1e-9, "{floor} < {weakest}");
+
+    // Town balance: lagging towns get the higher priorities; with every gap placeable on the
+    // demo it places the same required partners.
+    let balanced = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions {
+                dry_run: true,
+                balance_towns: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("balanced");
+    assert_eq!(balanced.required_placed, report.required_placed);
+    let priorities = balanced.town_priorities.expect("priorities");
+    assert_eq!(priorities.len(), 10);
+    for row in &report.before.by_town {
+        for other in &report.before.by_town {
+            let priority = |town: &Option<String>| {
+                priorities
+                    .iter()
+                    .find(|(name, _)| Some(name) == town.as_ref())
+                    .map(|(_, priority)| *priority)
+            };
+            if row.rate < other.rate {
+                assert!(priority(&row.town) >= priority(&other.town));
+            }
+        }
+    }
 
     // A declined pair is never proposed again; a re-run replaces what is still `proposed`.
     let declined = stored[0].clone();

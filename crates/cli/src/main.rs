@@ -112,6 +112,9 @@ enum Command {
         /// Fairness mode: raise the weakest proposal's score as far as coverage allows.
         #[arg(long)]
         fair: bool,
+        /// Town balance: when partners are short, enterprises in towns with lower coverage first.
+        #[arg(long)]
+        balance_towns: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -362,10 +365,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Match {
             dry_run,
             fair,
+            balance_towns,
             json,
         } => {
             let index = app.open_index_for_search().await?;
-            let options = labbridge_app::matching::MatchOptions { dry_run, fair };
+            let options = labbridge_app::matching::MatchOptions {
+                dry_run,
+                fair,
+                balance_towns,
+            };
             let report = app
                 .run_matcher(&index, labbridge_app::today(), options)
                 .await?;

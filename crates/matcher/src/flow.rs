@@ -6,7 +6,7 @@
 //! `supplyₑ − minₑ` and cost `BIG` beyond, so an enterprise below its minimum pays `BIG` per
 //! missing partner. With `BIG` larger than any score change a residual cycle can make, the
 //! minimum-cost way to ship every unit is the lexicographic optimum: most required partners
-//! first, then most affinity. The unplaced sink also means every unit is always routable, so a
+//! first, then (when enterprises have priorities) the most priority placed, then most affinity. The unplaced sink also means every unit is always routable, so a
 //! unit may displace a weaker enterprise's partner when that is better overall.
 //!
 //! Units are shipped one at a time along a shortest path (Dijkstra on reduced costs, which stay
@@ -68,7 +68,8 @@ struct Network {
     used: Vec<u32>,
     /// Node potentials: enterprises, then experts. The sink's potential stays 0.
     potential: Vec<i64>,
-    big: i64,
+    /// What a missing required partner of each enterprise costs.
+    missing: Vec<i64>,
     search: Search,
 }
 
@@ -144,8 +145,15 @@ impl Network {
             *value = score[arcs].iter().copied().max().map_or(0, i64::from);
         }
         // A residual cycle alternates enterprises and experts, so it crosses at most
-        // 2·min(E, X) + 2 pair arcs; one required unit must outweigh all of them.
-        let big = i64::from(SCORE_SCALE) * (2 * enterprises.min(experts) as i64 + 2) + 1;
+        // 2·min(E, X) + 2 pair arcs and at most two unplaced sinks. One unit of priority must
+        // outweigh all the pair arcs, and one required unit all the priority a cycle can move.
+        let step = i64::from(SCORE_SCALE) * (2 * enterprises.min(experts) as i64 + 2) + 1;
+        let big = 2 * step * (i64::from(crate::problem::MAX_PRIORITY) + 1) + step;
+        let missing = problem
+            .priorities()
+            .iter()
+            .map(|&priority| big + step * i64::from(priority))
+            .collect();
         let nodes = enterprises + experts + 1;
         let arcs = head.len();
         Self {
@@ -165,7 +173,7 @@ impl Network {
             slots,
             used: vec![0; experts],
             potential,
-            big,
+            missing,
             search: Search {
                 dist: vec![0; nodes],
                 reached: vec![0; nodes],
@@ -310,7 +318,10 @@ impl Network {
             self.reach_sink(distance + own, Sink::Free(node));
         }
         if self.required_used[enterprise] < self.min[enterprise] {
-            self.reach_sink(distance + self.big + own, Sink::Required(node));
+            self.reach_sink(
+                distance + self.missing[enterprise] + own,
+                Sink::Required(node),
+            );
         }
     }
 
@@ -430,10 +441,11 @@ impl Network {
             if self.free_used[enterprise] > 0 && own > 0 {
                 return Err(format!("used free sink of {enterprise}: {own}"));
             }
-            if self.required_used[enterprise] < self.min[enterprise] && self.big + own < 0 {
+            let missing = self.missing[enterprise];
+            if self.required_used[enterprise] < self.min[enterprise] && missing + own < 0 {
                 return Err(format!("required sink of {enterprise}"));
             }
-            if self.required_used[enterprise] > 0 && self.big + own > 0 {
+            if self.required_used[enterprise] > 0 && missing + own > 0 {
                 return Err(format!("used required sink of {enterprise}"));
             }
         }
@@ -457,11 +469,28 @@ mod tests {
     use super::*;
     use crate::problem::Demand;
 
-    /// Every feasible choice of pairs, scored (required units, affinity); the best is the
-    /// lexicographic maximum.
-    fn brute_force(problem: &Problem) -> (u64, u64) {
+    /// The objective of a choice of pairs: (required units, priority of the required units
+    /// placed, affinity).
+    fn objective(problem: &Problem, partners: &[u32], affinity: u64) -> (u64, u64, u64) {
+        let mut required = 0;
+        let mut priority = 0;
+        for ((&count, demand), &weight) in partners
+            .iter()
+            .zip(problem.demands())
+            .zip(problem.priorities())
+        {
+            let placed = u64::from(count.min(demand.min));
+            required += placed;
+            priority += placed * u64::from(weight);
+        }
+        (required, priority, affinity)
+    }
+
+    /// Every feasible choice of pairs, scored by [`objective`]; the best is the lexicographic
+    /// maximum.
+    fn brute_force(problem: &Problem) -> (u64, u64, u64) {
         let pairs = problem.allowed_pairs();
-        let mut best = (0, 0);
+        let mut best = (0, 0, 0);
         for mask in 0u32..(1 << pairs.len()) {
             let mut partners = vec![0u32; problem.enterprises()];
             let mut load = vec![0u32; problem.experts()];
@@ -482,12 +511,7 @@ mod tests {
                     .zip(problem.demands())
                     .all(|(&count, demand)| demand.max.is_none_or(|max| count <= max));
             if feasible {
-                let required = partners
-                    .iter()
-                    .zip(problem.demands())
-                    .map(|(&count, demand)| u64::from(count.min(demand.min)))
-                    .sum();
-                best = best.max((required, affinity));
+                best = best.max(objective(problem, &partners, affinity));
             }
         }
         best
@@ -535,6 +559,7 @@ mod tests {
         capacities: Vec<u32>,
         pairs: Vec<(usize, usize, u32)>,
         excluded: Vec<(usize, usize)>,
+        priorities: Vec<u32>,
     }
 
     fn raw(
@@ -556,8 +581,10 @@ mod tests {
                     0..=max_pairs,
                 ),
                 proptest::collection::vec((0..enterprises, 0..experts), 0..=2),
+                // Mostly no priority (the plain objective), sometimes a few levels.
+                proptest::collection::vec(prop_oneof![3 => Just(0u32), 1 => 0u32..=3], enterprises),
             )
-                .prop_map(|(demands, capacities, pairs, excluded)| Raw {
+                .prop_map(|(demands, capacities, pairs, excluded, priorities)| Raw {
                     demands: demands
                         .into_iter()
                         .map(|(min, extra)| (min, extra.map(|extra| min + extra)))
@@ -565,6 +592,7 @@ mod tests {
                     capacities,
                     pairs,
                     excluded,
+                    priorities,
                 })
         })
     }
@@ -584,6 +612,9 @@ mod tests {
         for &(enterprise, expert) in &raw.excluded {
             problem.exclude(enterprise, expert).expect("in range");
         }
+        for (enterprise, &priority) in raw.priorities.iter().enumerate() {
+            problem.prioritize(enterprise, priority).expect("in range");
+        }
         problem
     }
 
@@ -599,10 +630,13 @@ mod tests {
             prop_assert_eq!(network.certify(), Ok(()));
             let assignment = network.assignment();
             prop_assert_eq!(check_feasible(&problem, &assignment), Ok(()));
-            prop_assert_eq!(
-                (assignment.required_units, assignment.affinity),
-                brute_force(&problem)
-            );
+            let mut partners = vec![0u32; problem.enterprises()];
+            for &(enterprise, _) in &assignment.pairs {
+                partners[enterprise as usize] += 1;
+            }
+            let found = objective(&problem, &partners, assignment.affinity);
+            prop_assert_eq!(found.0, assignment.required_units);
+            prop_assert_eq!(found, brute_force(&problem));
         }
 
         #[test]

@@ -25,4 +25,4 @@ mod problem;
 
 pub use fair::{FairAssignment, solve_fair};
 pub use flow::{Assignment, solve};
-pub use problem::{Demand, Problem, ProblemError, SCORE_SCALE};
+pub use problem::{Demand, MAX_PRIORITY, Problem, ProblemError, SCORE_SCALE};

@@ -47,7 +47,11 @@ pub struct Problem {
     pub(crate) capacities: Vec<u32>,
     candidates: Vec<(u32, u32, u32)>,
     excluded: Vec<(u32, u32)>,
+    priorities: Vec<u32>,
 }
+
+/// The highest priority an enterprise can be given.
+pub const MAX_PRIORITY: u32 = 100;
 
 impl Problem {
     /// A problem with these enterprises and expert capacities and no candidate yet.
@@ -62,6 +66,7 @@ impl Problem {
             return Err(ProblemError::TooLarge(demands.len().max(capacities.len())));
         }
         Ok(Self {
+            priorities: vec![0; demands.len()],
             demands,
             capacities,
             ..Self::default()
@@ -133,6 +138,23 @@ impl Problem {
         pairs
     }
 
+    /// Gives an enterprise's required partners a priority (0 by default, at most
+    /// [`MAX_PRIORITY`]): among assignments that place the most required partners, those placing
+    /// more priority come first, before affinity. Town balance uses it for lagging towns.
+    pub fn prioritize(&mut self, enterprise: usize, priority: u32) -> Result<(), ProblemError> {
+        let slot = self
+            .priorities
+            .get_mut(enterprise)
+            .ok_or(ProblemError::Enterprise(enterprise))?;
+        *slot = priority.min(MAX_PRIORITY);
+        Ok(())
+    }
+
+    /// The enterprises' priorities.
+    pub fn priorities(&self) -> &[u32] {
+        &self.priorities
+    }
+
     /// The same problem without the candidate pairs scoring below `floor`.
     pub fn with_floor(&self, floor: u32) -> Self {
         Self {
@@ -145,6 +167,7 @@ impl Problem {
                 .filter(|pair| pair.2 >= floor)
                 .collect(),
             excluded: self.excluded.clone(),
+            priorities: self.priorities.clone(),
         }
     }
 
