@@ -631,26 +631,30 @@ impl App {
     pub async fn exclude(&self, exclusion: &Exclusion) -> Result<(StoredProposal, bool)> {
         let enterprise_id = exclusion.enterprise_id.trim();
         let partner_id = exclusion.partner_id.trim();
-        if self.store.enterprise(enterprise_id).await?.is_none() {
+        let Some(enterprise) = self.store.enterprise(enterprise_id).await? else {
             return Err(crate::Error::NotFound(format!(
                 "no enterprise '{enterprise_id}'"
             )));
-        }
-        let partner_exists = match exclusion.partner_kind.trim() {
-            "lab" => self.store.lab(partner_id).await?.is_some(),
-            "expert" => self.store.expert(partner_id).await?.is_some(),
+        };
+        let partner = match exclusion.partner_kind.trim() {
+            "lab" => self.store.lab(partner_id).await?.map(|lab| lab.name),
+            "expert" => self
+                .store
+                .expert(partner_id)
+                .await?
+                .map(|expert| expert.name),
             other => {
                 return Err(crate::Error::Invalid(format!(
                     "partner_kind '{other}' is not one of lab, expert"
                 )));
             }
         };
-        if !partner_exists {
+        let Some(partner) = partner else {
             return Err(crate::Error::NotFound(format!(
                 "no {} '{partner_id}'",
                 exclusion.partner_kind.trim()
             )));
-        }
+        };
         let reasons = serde_json::json!({ "excluded_by_staff": exclusion.reason.as_deref().unwrap_or_default() });
         let (row, already) = self
             .store
@@ -661,13 +665,7 @@ impl App {
                 &reasons.to_string(),
             )
             .await?;
-        let stored = self
-            .proposals(Some("excluded"))
-            .await?
-            .into_iter()
-            .find(|stored| stored.id == row.id)
-            .ok_or_else(|| crate::Error::NotFound(format!("proposal {} vanished", row.id)))?;
-        Ok((stored, already))
+        Ok((stored(row, enterprise.name, partner), already))
     }
 
     /// Lists the proposals, optionally of one status, best first per enterprise.
@@ -687,22 +685,12 @@ impl App {
                 } else {
                     &experts
                 };
-                StoredProposal {
-                    enterprise: enterprises
-                        .get(&row.enterprise_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                    partner: names.get(&row.partner_id).cloned().unwrap_or_default(),
-                    reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
-                    id: row.id,
-                    enterprise_id: row.enterprise_id,
-                    partner_kind: row.partner_kind,
-                    partner_id: row.partner_id,
-                    gap: row.gap,
-                    score: row.score,
-                    status: row.status,
-                    created_at: row.created_at,
-                }
+                let enterprise = enterprises
+                    .get(&row.enterprise_id)
+                    .cloned()
+                    .unwrap_or_default();
+                let partner = names.get(&row.partner_id).cloned().unwrap_or_default();
+                stored(row, enterprise, partner)
             })
             .collect();
         rows.sort_by(|left, right| {
@@ -712,6 +700,22 @@ impl App {
                 .then(left.id.cmp(&right.id))
         });
         Ok(rows)
+    }
+}
+
+fn stored(row: proposal::Model, enterprise: String, partner: String) -> StoredProposal {
+    StoredProposal {
+        enterprise,
+        partner,
+        reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
+        id: row.id,
+        enterprise_id: row.enterprise_id,
+        partner_kind: row.partner_kind,
+        partner_id: row.partner_id,
+        gap: row.gap,
+        score: row.score,
+        status: row.status,
+        created_at: row.created_at,
     }
 }
 

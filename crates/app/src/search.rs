@@ -28,10 +28,6 @@ const LOOKBACK: Duration = Duration::from_secs(30);
 
 /// Decodes a stored list column (fields, products).
 pub fn list_field(raw: &str) -> Vec<String> {
-    list(raw)
-}
-
-fn list(raw: &str) -> Vec<String> {
     Store::decode_list("", "fields", raw).unwrap_or_default()
 }
 
@@ -64,7 +60,7 @@ fn expert_document(model: &expert::Model, lookups: &Lookups) -> Document {
         name: model.name.clone(),
         institution: Some(model.institution.clone()),
         title: model.title.clone(),
-        fields: list(&model.fields),
+        fields: list_field(&model.fields),
         body: model.bio.clone().unwrap_or_default(),
         programs,
         lab: model
@@ -83,7 +79,7 @@ fn lab_document(model: &lab::Model) -> Document {
         name: model.name.clone(),
         institution: Some(model.institution.clone()),
         title: None,
-        fields: list(&model.fields),
+        fields: list_field(&model.fields),
         body: model.description.clone().unwrap_or_default(),
         programs: Vec::new(),
         lab: None,
@@ -108,7 +104,7 @@ fn need_document(model: &need::Model) -> Document {
         kind: Some(Kind::Need),
         id: model.id.clone(),
         name: model.title.clone(),
-        fields: list(&model.fields),
+        fields: list_field(&model.fields),
         body: model.description.clone(),
         ..Document::default()
     }
@@ -353,7 +349,7 @@ impl App {
             .need(need_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no need '{need_id}'")))?;
-        let fields = list(&need.fields).join(" ");
+        let fields = list_field(&need.fields).join(" ");
         let text = format!(
             "{} {} {} {} {}",
             need.title, need.title, fields, fields, need.description
