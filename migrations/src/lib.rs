@@ -9,6 +9,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_registry;
+mod m20261127_000002_create_sessions;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_create_registry::Migration)]
+        vec![
+            Box::new(m20261127_000001_create_registry::Migration),
+            Box::new(m20261127_000002_create_sessions::Migration),
+        ]
     }
 }

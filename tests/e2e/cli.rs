@@ -200,3 +200,54 @@ fn match_proposes_partners_and_forecasts_coverage() {
     let status = piped.wait().expect("wait");
     assert!(status.success(), "a closed pipe ends the command quietly");
 }
+
+#[test]
+fn staff_accounts_are_made_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let added = run(labbridge(dir.path())
+        .args(["account", "add", "wang.li", "--name", "王丽"])
+        .env("LABBRIDGE_PASSWORD", "科技局-2026!"));
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stdout(&added).contains("wang.li (王丽, staff)"),
+        "{}",
+        stdout(&added)
+    );
+
+    // From standard input when the environment has no password.
+    let mut command = labbridge(dir.path());
+    command
+        .args(["account", "add", "li.na", "--role", "staff"])
+        .env_remove("LABBRIDGE_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("spawn");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        writeln!(input, "long-enough-password").expect("write");
+    }
+    let piped = child.wait_with_output().expect("wait");
+    assert!(piped.status.success(), "{}", stderr(&piped));
+
+    for (args, password, expected) in [
+        (vec!["account", "add", "x"], "short", "at least 8"),
+        (
+            vec!["account", "add", "bad login"],
+            "long-enough",
+            "login 'bad login'",
+        ),
+        (
+            vec!["account", "add", "y", "--role", "admin"],
+            "long-enough",
+            "role 'admin'",
+        ),
+    ] {
+        let refused = run(labbridge(dir.path())
+            .args(&args)
+            .env("LABBRIDGE_PASSWORD", password));
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(expected), "{}", stderr(&refused));
+    }
+}

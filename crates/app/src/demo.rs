@@ -36,6 +36,10 @@ pub const COVERED: usize = 64;
 pub const ID_PREFIX: &str = "demo-";
 
 const DEMO_MAIL_DOMAIN: &str = "demo.labbridge.invalid";
+/// The demo's bureau account (demo only: the password is public).
+pub const DEMO_STAFF_LOGIN: &str = "demo-staff";
+/// Its password.
+pub const DEMO_STAFF_PASSWORD: &str = "labbridge-demo";
 
 /// The real talent programmes of the county speech and DOMAIN.md: (id, name, level, description).
 const PROGRAMS: [(&str, &str, &str, &str); 9] = [
@@ -866,7 +870,7 @@ pub fn generate(year: i32) -> DemoData {
             "level": level,
             "fields": topic.fields,
             "description": description,
-            "email": format!("lab{index:03}@{DEMO_MAIL_DOMAIN}"),
+            "email": format!("lab{index:03}@labs.{DEMO_MAIL_DOMAIN}"),
             "capacity": if rng.random_bool(0.3) { Value::from(rng.random_range(2..=8)) } else { Value::Null },
         }));
         lab_topics.push(topic);
@@ -890,7 +894,7 @@ pub fn generate(year: i32) -> DemoData {
             );
             let mut value = expert(&mut rng, topic, &university, in_shandong, Some(lab_ref));
             value["id"] = Value::from(format!("{ID_PREFIX}expert-{index:04}"));
-            value["email"] = Value::from(format!("expert{index:04}@{DEMO_MAIL_DOMAIN}"));
+            value["email"] = Value::from(format!("expert{index:04}@experts.{DEMO_MAIL_DOMAIN}"));
             experts.push(value);
             expert_topics.push(topic);
         }
@@ -1040,7 +1044,7 @@ pub fn synthetic_experts(count: usize, seed: u64) -> Vec<Value> {
             .unwrap_or_default();
         value["programs"] = Value::from(names);
         value["id"] = Value::from(format!("synthetic-expert-{index:06}"));
-        value["email"] = Value::from(format!("x{index:06}@{DEMO_MAIL_DOMAIN}"));
+        value["email"] = Value::from(format!("x{index:06}@experts.{DEMO_MAIL_DOMAIN}"));
         experts.push(value);
     }
     experts
@@ -1216,7 +1220,7 @@ fn enterprises(
             "roster_year": year,
             "products": products.join("；"),
             "rd_staff": rd_staff,
-            "contact_email": format!("ent{:03}@{DEMO_MAIL_DOMAIN}", index + 1),
+            "contact_email": format!("rd@ent{:03}.{DEMO_MAIL_DOMAIN}", index + 1),
             "owner": OWNERS.choose(rng).copied().unwrap_or("kjj-wang"),
             "rd_institutions": rd_institutions,
         }));
@@ -1414,6 +1418,14 @@ impl App {
                     .await?,
             );
         }
+        self.add_account(&crate::accounts::NewAccount {
+            login: DEMO_STAFF_LOGIN,
+            display_name: "科技局演示账号",
+            role: "staff",
+            email: None,
+            password: DEMO_STAFF_PASSWORD,
+        })
+        .await?;
         Ok(summary)
     }
 

@@ -9,6 +9,7 @@
 //! command line depend on it.
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod assign;
 pub mod config;
 pub mod coverage;

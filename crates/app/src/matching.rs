@@ -4,7 +4,9 @@
 //! and industry chain become a "similar to this" search over labs and experts; each hit gets an
 //! explainable score (text relevance, field overlap, programme fit for gap B, same province,
 //! lab level, and a bonus for a lab when both coverages are missing, since a joint R&D centre
-//! closes both). Pairs declined before or excluded by staff are left out; experts take at most
+//! closes both). Pairs declined before, excluded by staff, or in a conflict of interest (the
+//! partner shares the enterprise's own e-mail domain, or belongs to an institution that is the
+//! enterprise — see [`conflict`]) are left out; experts take at most
 //! 3 enterprises and labs 5 unless the registry says otherwise, minus what proposals already
 //! under way use. `labbridge-matcher` then places the most required partners and, among those
 //! placements, the most total score. The result is persisted as proposals (`proposed`), with a
@@ -122,6 +124,8 @@ pub struct MatchReport {
     pub enterprises_with_gaps: usize,
     /// Those for which no candidate was found at all.
     pub without_candidates: usize,
+    /// Candidate pairs left out as conflicts of interest.
+    pub conflicts: usize,
     /// Required partners placed / asked for.
     pub required_placed: u64,
     /// Required partners asked for.
@@ -146,6 +150,7 @@ pub struct MatchReport {
 
 struct Partner {
     kind: Kind,
+    email: Option<String>,
     id: String,
     name: String,
     institution: String,
@@ -160,6 +165,63 @@ struct Candidate {
     partner: usize,
     score: f64,
     reasons: Reasons,
+}
+
+/// Mail services anyone can use: a shared domain there says nothing about an employer.
+const PUBLIC_MAIL: [&str; 20] = [
+    "qq.com",
+    "vip.qq.com",
+    "foxmail.com",
+    "163.com",
+    "vip.163.com",
+    "126.com",
+    "yeah.net",
+    "sina.com",
+    "sina.cn",
+    "sohu.com",
+    "139.com",
+    "189.cn",
+    "aliyun.com",
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "yahoo.com",
+    "yahoo.com.cn",
+];
+
+fn mail_domain(email: &str) -> Option<String> {
+    let (_, domain) = email.trim().rsplit_once('@')?;
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    (!domain.is_empty() && !PUBLIC_MAIL.contains(&domain.as_str())).then_some(domain)
+}
+
+/// Why a pair is a conflict of interest, if it is: the partner's e-mail is on the enterprise's
+/// own (non-public) mail domain — they work for it — or the partner's institution is the
+/// enterprise itself (its own lab, registered under its name). Either way the proposal would
+/// not be a cooperation with an outside university or institute.
+pub fn conflict(
+    enterprise: &labbridge_store::entity::enterprise::Model,
+    partner_email: Option<&str>,
+    partner_institution: &str,
+) -> Option<String> {
+    let enterprise_domain = enterprise.contact_email.as_deref().and_then(mail_domain);
+    let partner_domain = partner_email.and_then(mail_domain);
+    if let (Some(ours), Some(theirs)) = (&enterprise_domain, &partner_domain)
+        && (ours == theirs || theirs.ends_with(&format!(".{ours}")))
+    {
+        return Some(format!("same e-mail domain {ours}"));
+    }
+    let name = enterprise.name.trim();
+    let institution = partner_institution.trim();
+    if !name.is_empty()
+        && !institution.is_empty()
+        && (institution == name || institution.contains(name))
+    {
+        return Some(format!("institution {institution} is the enterprise"));
+    }
+    None
 }
 
 fn gap_code(assessment: &coverage::Assessment) -> &'static str {
@@ -275,6 +337,7 @@ impl App {
                     .as_deref()
                     .and_then(|code| Level::parse(code).ok()),
                 programme_fit: false,
+                email: lab.email,
                 id: lab.id,
                 name: lab.name,
                 institution: lab.institution,
@@ -293,6 +356,7 @@ impl App {
                 capacity: capacity(expert.capacity, EXPERT_CAPACITY).saturating_sub(used),
                 level: None,
                 programme_fit: in_programme || expert.open_to_post,
+                email: expert.email,
                 id: expert.id,
                 name: expert.name,
                 institution: expert.institution,
@@ -307,6 +371,7 @@ impl App {
         }
         let mut seekers: Vec<Seeker> = Vec::new();
         let mut without_candidates = 0;
+        let mut conflicts = 0;
         for entry in &roster {
             let assessment = coverage::assess(&facts_of(entry), reference_date);
             if assessment.covered() {
@@ -346,6 +411,10 @@ impl App {
                     continue;
                 }
                 let details = &partners[partner];
+                if conflict(enterprise, details.email.as_deref(), &details.institution).is_some() {
+                    conflicts += 1;
+                    continue;
+                }
                 // A partner that closes none of the enterprise's gaps does not serve coverage
                 // (an expert for an enterprise that only lacks an R&D institution).
                 let closed = closes(details, &assessment);
@@ -569,6 +638,7 @@ impl App {
             year,
             enterprises_with_gaps: seekers.len(),
             without_candidates,
+            conflicts,
             required_placed: assignment.required_units,
             required_total: assignment.required_total,
             proposals,
@@ -738,5 +808,47 @@ fn accept(facts: &mut Facts, closes: &[String], day: NaiveDate) {
     if closes.iter().any(|code| code == "B") {
         facts.institutions.push(period);
         facts.rd_staff = facts.rd_staff.max(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enterprise(name: &str, email: Option<&str>) -> labbridge_store::entity::enterprise::Model {
+        labbridge_store::entity::enterprise::Model {
+            id: "E1".to_owned(),
+            name: name.to_owned(),
+            credit_code: String::new(),
+            county_code: "370724".to_owned(),
+            town_code: String::new(),
+            town: String::new(),
+            industry: String::new(),
+            above_scale: true,
+            roster_year: 2026,
+            products: String::new(),
+            rd_staff: 0,
+            contact_email: email.map(str::to_owned),
+            owner: None,
+            content_hash: String::new(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn conflicts_of_interest() {
+        let firm = enterprise("山东华建铝业集团有限公司", Some("rd@huajian-al.com"));
+        // Same employer domain, also a sub-domain, in any case.
+        assert!(conflict(&firm, Some("li@huajian-al.com"), "山东大学").is_some());
+        assert!(conflict(&firm, Some("li@RD.Huajian-AL.com"), "山东大学").is_some());
+        // The enterprise's own lab.
+        assert!(conflict(&firm, None, "山东华建铝业集团有限公司技术中心").is_some());
+        // A university colleague is no conflict; neither is a shared public mailbox.
+        assert!(conflict(&firm, Some("li@sdu.edu.cn"), "山东大学").is_none());
+        let public = enterprise("临朐某机械有限公司", Some("boss@163.com"));
+        assert!(conflict(&public, Some("prof@163.com"), "山东理工大学").is_none());
+        // Missing or malformed addresses never count.
+        assert!(conflict(&public, Some("not an address"), "山东理工大学").is_none());
+        assert!(conflict(&enterprise("", None), Some("@"), "").is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use labbridge_app::accounts::NewAccount;
 use labbridge_app::import::{ImportFailure, ImportKind, Progress};
 use labbridge_app::{App, Error, Settings, demo};
 use labbridge_domain::CreditCode;
@@ -90,6 +91,8 @@ app_suite!(
     references_must_exist,
     demo_county_is_64_of_246,
     matcher_closes_the_demo_countys_gaps,
+    sign_in_checks_the_password_and_sessions_end,
+    re_adding_resets_the_password_and_bad_accounts_are_refused,
 );
 
 fn write_jsonl(path: &Path, values: &[Value]) {
@@ -796,4 +799,123 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         rows.iter().filter(|row| row.status == "declined").count(),
         1
     );
+
+    // A conflict of interest: once the expert turns out to work for the enterprise (same mail
+    // domain), the pair is left out of the next run and counted.
+    let pair = again
+        .proposals
+        .iter()
+        .find(|proposal| proposal.partner_kind == "expert")
+        .expect("an expert proposal")
+        .clone();
+    let enterprise = app
+        .store
+        .enterprise(&pair.enterprise_id)
+        .await
+        .expect("enterprise")
+        .expect("exists");
+    let mut active = enterprise.into_active_model();
+    active.contact_email = ActiveValue::Set(Some("rd@firm-under-test.cn".to_owned()));
+    active.update(app.store.connection()).await.expect("update");
+    let expert = app
+        .store
+        .expert(&pair.partner_id)
+        .await
+        .expect("expert")
+        .expect("exists");
+    let mut active = expert.into_active_model();
+    active.email = ActiveValue::Set(Some("chief.engineer@firm-under-test.cn".to_owned()));
+    active.update(app.store.connection()).await.expect("update");
+    let after = app
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("after conflict");
+    assert!(after.conflicts >= 1);
+    assert!(!after.proposals.iter().any(|proposal| {
+        proposal.enterprise_id == pair.enterprise_id && proposal.partner_id == pair.partner_id
+    }));
+    assert_eq!(after.required_placed, after.required_total);
+}
+
+fn staff_account(password: &str) -> NewAccount<'_> {
+    NewAccount {
+        login: "wang.li",
+        display_name: "王丽",
+        role: "staff",
+        email: Some("wangli@example.gov.cn"),
+        password,
+    }
+}
+
+async fn sign_in_checks_the_password_and_sessions_end(fixture: &Fixture) {
+    let app = &fixture.app;
+    let account = app
+        .add_account(&staff_account("科技局-2026!"))
+        .await
+        .expect("add");
+    assert!(account.is_staff());
+    assert_eq!(account.display_name, "王丽");
+    for (login, password) in [("wang.li", "wrong-password"), ("nobody", "科技局-2026!")] {
+        assert!(
+            app.sign_in(login, password).await.expect("query").is_none(),
+            "{login}/{password} must not sign in"
+        );
+    }
+    let (token, signed) = app
+        .sign_in(" wang.li ", "科技局-2026!")
+        .await
+        .expect("query")
+        .expect("signed in");
+    assert_eq!(signed, account);
+    assert_eq!(token.len(), 64);
+    assert_eq!(app.session(&token).await.expect("session"), Some(account));
+    assert_eq!(app.session("forged").await.expect("session"), None);
+    app.sign_out(&token).await.expect("sign out");
+    assert_eq!(app.session(&token).await.expect("session"), None);
+}
+
+async fn re_adding_resets_the_password_and_bad_accounts_are_refused(fixture: &Fixture) {
+    let app = &fixture.app;
+    app.add_account(&staff_account("first-password"))
+        .await
+        .expect("add");
+    app.add_account(&staff_account("second-password"))
+        .await
+        .expect("reset");
+    assert!(
+        app.sign_in("wang.li", "first-password")
+            .await
+            .expect("q")
+            .is_none()
+    );
+    assert!(
+        app.sign_in("wang.li", "second-password")
+            .await
+            .expect("q")
+            .is_some()
+    );
+    for bad in [
+        NewAccount {
+            password: "short",
+            ..staff_account("x")
+        },
+        NewAccount {
+            login: "has space",
+            ..staff_account("long-enough")
+        },
+        NewAccount {
+            role: "admin",
+            ..staff_account("long-enough")
+        },
+    ] {
+        let error = app.add_account(&bad).await.expect_err("refused");
+        assert_eq!(error.kind(), labbridge_app::ErrorKind::Invalid, "{error}");
+    }
 }

@@ -119,6 +119,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage sign-in accounts for the pages (staff; enterprises later).
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
     /// Manage the search index.
     Index {
         #[command(subcommand)]
@@ -133,6 +138,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountAction {
+    /// Create an account, or reset an existing one's name, role, e-mail and password. The
+    /// password comes from LABBRIDGE_PASSWORD, else from the first line of standard input.
+    Add {
+        /// The login (letters, digits, '.', '_', '-', '@').
+        login: String,
+        /// The name shown on pages [default: the login].
+        #[arg(long)]
+        name: Option<String>,
+        /// `staff` (bureau) or `enterprise`.
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+/// The password of `account add`: the environment, else one line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("LABBRIDGE_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("password (shown as typed; or set LABBRIDGE_PASSWORD): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +326,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let year = chrono::Datelike::year(&labbridge_app::today());
                 tracing::info!(year, "registry is empty, loading the demo county");
                 app.load_demo(year, progress).await?;
+                tracing::info!(
+                    login = labbridge_app::demo::DEMO_STAFF_LOGIN,
+                    password = labbridge_app::demo::DEMO_STAFF_PASSWORD,
+                    "demo staff account (sign in at /login)"
+                );
             }
             let addr: SocketAddr = app.settings.addr.parse().with_context(|| {
                 format!(
@@ -319,7 +363,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 let report = app.coverage(Some(year), labbridge_app::today()).await?;
                 emit_line(&output::coverage_headline(&report));
+                emit_line(&format!(
+                    "staff sign-in for the demo: {} / {} (at /login)",
+                    labbridge_app::demo::DEMO_STAFF_LOGIN,
+                    labbridge_app::demo::DEMO_STAFF_PASSWORD
+                ));
             }
+        }
+        Command::Account {
+            action:
+                AccountAction::Add {
+                    login,
+                    name,
+                    role,
+                    email,
+                },
+        } => {
+            let password = read_password()?;
+            let account = app
+                .add_account(&labbridge_app::accounts::NewAccount {
+                    login: &login,
+                    display_name: name.as_deref().unwrap_or_default(),
+                    role: &role,
+                    email: email.as_deref(),
+                    password: &password,
+                })
+                .await?;
+            emit_line(&format!(
+                "account {} ({}, {}) ready: sign in at /login",
+                account.login, account.display_name, account.role
+            ));
         }
         Command::Import { kind, file, json } => {
             let summary = app.import_file(kind.into(), &file, progress).await?;

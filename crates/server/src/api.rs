@@ -30,6 +30,27 @@ where
     }
 }
 
+/// A form-body extractor whose rejection is a JSON `{"code","message"}` 400.
+pub struct ApiForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::invalid(rejection.body_text())),
+        }
+    }
+}
+
 /// Query of `/api/v1/coverage`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CoverageQuery {

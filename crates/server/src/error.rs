@@ -82,6 +82,18 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message a person reads.
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let (status, code) = match error.kind() {

@@ -11,6 +11,7 @@ mod api;
 mod error;
 mod metrics;
 mod pages;
+mod staff;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,6 +88,10 @@ pub fn router(state: AppState) -> Router {
         .route("/experts/{id}", get(pages::expert_page))
         .route("/labs/{id}", get(pages::lab_page))
         .route("/programs/{id}", get(pages::program_page))
+        .route("/login", get(staff::login_page).post(staff::login))
+        .route("/logout", post(staff::logout))
+        .route("/staff/proposals", get(staff::proposals_page))
+        .route("/staff/exclusions", post(staff::exclude))
         .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/search/institutions", get(api::institutions))

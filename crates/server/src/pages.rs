@@ -324,7 +324,7 @@ impl Lang {
         }
     }
 
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",
             Lang::En => "en",
@@ -392,7 +392,7 @@ struct SearchPage<'a> {
     kind_tabs: Vec<FacetLink>,
 }
 
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for byte in value.bytes() {
         match byte {
@@ -614,7 +614,7 @@ pub async fn search_page(
     render(&page)
 }
 
-fn render(page: &impl Template) -> Result<Response, ApiError> {
+pub(crate) fn render(page: &impl Template) -> Result<Response, ApiError> {
     let html = page.render().map_err(|error| {
         tracing::error!(%error, "template failed");
         ApiError::internal()

@@ -37,18 +37,17 @@ fn chrono_year() -> i32 {
         .expect("year")
 }
 
-async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
+/// Sends a request; returns the status, the headers and the body.
+async fn call(
+    state: &AppState,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = router(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .oneshot(request)
         .await
         .expect("response");
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let headers = response.headers().clone();
     let bytes = response
         .into_body()
         .collect()
@@ -57,9 +56,23 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
         .to_bytes();
     (
         status,
-        content_type,
+        headers,
         String::from_utf8(bytes.to_vec()).expect("utf-8"),
     )
+}
+
+fn header(headers: &axum::http::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, String, String) {
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let (status, headers, body) = call(state, request).await;
+    (status, header(&headers, "content-type"), body)
 }
 
 fn json(body: &str) -> Value {
@@ -198,18 +211,8 @@ async fn get_with(state: &AppState, uri: &str, token: &str) -> (StatusCode, Stri
 }
 
 async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, String) {
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
+    let (status, _, body) = call(state, request).await;
+    (status, body)
 }
 
 #[tokio::test]
@@ -533,4 +536,204 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
             "{error}"
         );
     }
+}
+
+/// Sends a form, with a cookie if given; returns status, headers and body.
+async fn post_form(
+    state: &AppState,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let body: String = form
+        .iter()
+        .map(|(key, value)| format!("{key}={}", urlencode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut request =
+        Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    call(state, request.body(Body::from(body)).expect("request")).await
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+async fn get_cookie(state: &AppState, uri: &str, cookie: &str) -> (StatusCode, String, String) {
+    let request = Request::get(uri)
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .expect("request");
+    let (status, headers, body) = call(state, request).await;
+    (status, header(&headers, "location"), body)
+}
+
+#[tokio::test]
+async fn staff_sign_in_review_proposals_and_exclude_a_pair() {
+    use labbridge_app::demo::{DEMO_STAFF_LOGIN, DEMO_STAFF_PASSWORD};
+    let (state, _dir) = demo_state().await;
+    let index = state.index.clone().expect("index");
+    let report = state
+        .app
+        .run_matcher(
+            &index,
+            labbridge_app::today(),
+            labbridge_app::matching::MatchOptions::default(),
+        )
+        .await
+        .expect("match");
+
+    // Without a session the page sends the browser to sign in, and nothing is listed.
+    let (status, location, body) = get_cookie(&state, "/staff/proposals", "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with("/login?"), "{location}");
+    assert!(!body.contains("demo-ent"));
+    let (status, location, _) =
+        get_cookie(&state, "/staff/proposals", "labbridge_session=forged").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+
+    // The sign-in page, in Chinese; a wrong password is a 401 with the form again.
+    let (status, _, body) = get(&state, "/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("科技局工作人员登录"));
+    let (status, headers, body) = post_form(
+        &state,
+        "/login",
+        None,
+        &[
+            ("login", DEMO_STAFF_LOGIN),
+            ("password", "not-the-password"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("账号或密码不正确"));
+    assert!(headers.get("set-cookie").is_none());
+
+    // The right password: a session cookie and a redirect, never to another site.
+    let (status, headers, _) = post_form(
+        &state,
+        "/login",
+        None,
+        &[
+            ("login", DEMO_STAFF_LOGIN),
+            ("password", DEMO_STAFF_PASSWORD),
+            ("next", "//evil.example/steal"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(header(&headers, "location"), "/staff/proposals");
+    let set_cookie = headers
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .expect("a cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+
+    // Every proposal is listed, with its partner, reasons and an exclusion form.
+    let (status, _, body) = get_cookie(&state, "/staff/proposals", &cookie).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("匹配建议") && body.contains("科技局演示账号"));
+    assert_eq!(body.matches("<tr data-id=").count(), report.proposals.len());
+    let first = &report.proposals[0];
+    assert!(body.contains(&first.partner) && body.contains(&first.enterprise));
+
+    // Exclude one pair from the page: it is withdrawn and a notice names it.
+    let (status, headers, _) = post_form(
+        &state,
+        "/staff/exclusions",
+        Some(&cookie),
+        &[
+            ("enterprise_id", &first.enterprise_id),
+            ("partner_kind", &first.partner_kind),
+            ("partner_id", &first.partner_id),
+            ("reason", "利益冲突：亲属任职"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let back = header(&headers, "location");
+    let (status, _, body) = get_cookie(&state, &back, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("已排除") && body.contains(&first.partner),
+        "{body}"
+    );
+    let excluded = state
+        .app
+        .proposals(Some("excluded"))
+        .await
+        .expect("proposals");
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded[0].partner_id, first.partner_id);
+    assert_eq!(
+        excluded[0].reasons["excluded_by_staff"],
+        format!("利益冲突：亲属任职（{DEMO_STAFF_LOGIN}）")
+    );
+    let (_, _, body) = get_cookie(&state, "/staff/proposals?status=excluded", &cookie).await;
+    assert_eq!(body.matches("<tr data-id=").count(), 1);
+
+    // A bad pair is named on the page (400), and nothing changes.
+    let (status, _, body) = post_form(
+        &state,
+        "/staff/exclusions",
+        Some(&cookie),
+        &[
+            ("enterprise_id", "no-such-enterprise"),
+            ("partner_kind", "expert"),
+            ("partner_id", &first.partner_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("no-such-enterprise"), "{body}");
+    assert_eq!(
+        state
+            .app
+            .proposals(Some("excluded"))
+            .await
+            .expect("proposals")
+            .len(),
+        1
+    );
+
+    // Without a session the form changes nothing; after signing out the cookie is dead.
+    let second = &report.proposals[1];
+    let (status, _, _) = post_form(
+        &state,
+        "/staff/exclusions",
+        None,
+        &[
+            ("enterprise_id", &second.enterprise_id),
+            ("partner_kind", &second.partner_kind),
+            ("partner_id", &second.partner_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = post_form(&state, "/logout", Some(&cookie), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = get_cookie(&state, "/staff/proposals", &cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        state
+            .app
+            .proposals(Some("excluded"))
+            .await
+            .expect("proposals")
+            .len(),
+        1
+    );
 }

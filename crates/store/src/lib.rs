@@ -12,6 +12,7 @@
 //! search and matching.
 #![warn(missing_docs)]
 
+mod accounts;
 pub mod entity;
 mod error;
 mod registry;

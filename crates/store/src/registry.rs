@@ -108,7 +108,7 @@ pub fn sqlite_url_for(path: &Path) -> String {
 /// The registry.
 #[derive(Debug, Clone)]
 pub struct Store {
-    database: DatabaseConnection,
+    pub(crate) database: DatabaseConnection,
 }
 
 impl Store {
@@ -593,8 +593,20 @@ impl Store {
         }
         let now = Utc::now();
         let row = if let Some(row) = existing.into_iter().find(|row| row.status == "proposed") {
+            // The matcher's reasons stay, with the staff's added beside them.
+            let merged = match (
+                serde_json::from_str::<serde_json::Value>(&row.reasons),
+                serde_json::from_str::<serde_json::Value>(reasons),
+            ) {
+                (Ok(serde_json::Value::Object(mut kept)), Ok(serde_json::Value::Object(added))) => {
+                    kept.extend(added);
+                    serde_json::Value::Object(kept).to_string()
+                }
+                _ => reasons.to_owned(),
+            };
             let mut active = row.into_active_model();
             active.status = ActiveValue::Set("excluded".to_owned());
+            active.reasons = ActiveValue::Set(merged);
             active.updated_at = ActiveValue::Set(now);
             active.update(&transaction).await?
         } else {

@@ -1,6 +1,6 @@
 // Shared set-up of the page tests: `labbridge serve --demo` on a free port with a fresh data
 // directory, and Debian's Chromium launched headless through playwright-core.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ async function waitHealthy(url, limitMs) {
   throw new Error('labbridge did not become healthy');
 }
 
-/** Starts the demo county and a browser; returns { base, browser, stop }. */
+/** Starts the demo county and a browser; returns { base, browser, stop, run }. */
 export async function startDemo() {
   mkdirSync(results, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'labbridge-browser-'));
@@ -64,5 +64,7 @@ export async function startDemo() {
     server.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { base, browser, stop };
+  // Runs a command of the same binary on the same data directory (e.g. `match`).
+  const run = (...args) => execFileSync(binary, ['--data-dir', dataDir, ...args], { env, encoding: 'utf8' });
+  return { base, browser, stop, run };
 }

@@ -11,3 +11,4 @@ pub mod partnership;
 pub mod program;
 pub mod proposal;
 pub mod rd_institution;
+pub mod session;

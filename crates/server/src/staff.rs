@@ -1,0 +1,613 @@
+//! The bureau's pages: sign-in, and the matcher's proposals with exclusions.
+//!
+//! Pages use a session cookie (see `labbridge_app::accounts`); the JSON API keeps the bearer
+//! token. The cookie is `HttpOnly` and `SameSite=Lax`, so a form on another site can neither
+//! read it nor send it with a POST — every state-changing request here is a same-site POST.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use labbridge_app::accounts::{Account, SESSION_HOURS};
+use labbridge_app::matching::{Exclusion, StoredProposal};
+use labbridge_app::sort::pinyin_key;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{ApiForm, ApiQuery};
+use crate::error::ApiError;
+use crate::pages::{Lang, render};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "labbridge_session";
+
+/// The words of the staff pages in one language.
+pub struct StaffTexts {
+    html_lang: &'static str,
+    title: &'static str,
+    other_language: &'static str,
+    other_lang_code: &'static str,
+    search: &'static str,
+    login_heading: &'static str,
+    login_intro: &'static str,
+    login_label: &'static str,
+    password_label: &'static str,
+    sign_in: &'static str,
+    wrong: &'static str,
+    not_staff: &'static str,
+    heading: &'static str,
+    signed_in_as: &'static str,
+    sign_out: &'static str,
+    all: &'static str,
+    enterprise: &'static str,
+    gap: &'static str,
+    partner: &'static str,
+    score: &'static str,
+    reasons: &'static str,
+    status: &'static str,
+    action: &'static str,
+    exclude: &'static str,
+    reason_placeholder: &'static str,
+    excluded_notice: &'static str,
+    never_again: &'static str,
+    manual_heading: &'static str,
+    manual_intro: &'static str,
+    enterprise_id: &'static str,
+    partner_kind: &'static str,
+    partner_id: &'static str,
+    lab: &'static str,
+    expert: &'static str,
+    empty: &'static str,
+    closes: &'static str,
+}
+
+const ZH: StaffTexts = StaffTexts {
+    html_lang: "zh-CN",
+    title: "科技局工作台 · labbridge",
+    other_language: "English",
+    other_lang_code: "en",
+    search: "找专家",
+    login_heading: "科技局工作人员登录",
+    login_intro: "匹配建议和排除名单仅供科技局工作人员查看。",
+    login_label: "账号",
+    password_label: "密码",
+    sign_in: "登录",
+    wrong: "账号或密码不正确。",
+    not_staff: "该账号不是科技局工作人员账号。",
+    heading: "匹配建议",
+    signed_in_as: "当前用户",
+    sign_out: "退出登录",
+    all: "全部",
+    enterprise: "企业",
+    gap: "缺口",
+    partner: "建议合作方",
+    score: "匹配度",
+    reasons: "理由",
+    status: "状态",
+    action: "操作",
+    exclude: "排除",
+    reason_placeholder: "原因，如：利益冲突",
+    excluded_notice: "已排除",
+    never_again: "今后的匹配不会再推荐这一对。",
+    manual_heading: "排除一对企业与合作方",
+    manual_intro: "利益冲突、以往纠纷等：填写企业编号和合作方编号，该组合将不再被推荐；尚在“待审”的建议随即撤回。",
+    enterprise_id: "企业编号",
+    partner_kind: "合作方类型",
+    partner_id: "合作方编号",
+    lab: "实验室",
+    expert: "专家",
+    empty: "还没有匹配建议。运行 labbridge match 生成。",
+    closes: "可补",
+};
+
+const EN: StaffTexts = StaffTexts {
+    html_lang: "en",
+    title: "Bureau desk · labbridge",
+    other_language: "中文",
+    other_lang_code: "zh",
+    search: "Find experts",
+    login_heading: "Bureau staff sign-in",
+    login_intro: "Proposals and exclusions are for science bureau staff only.",
+    login_label: "Login",
+    password_label: "Password",
+    sign_in: "Sign in",
+    wrong: "Wrong login or password.",
+    not_staff: "This account is not a bureau staff account.",
+    heading: "Partnership proposals",
+    signed_in_as: "Signed in as",
+    sign_out: "Sign out",
+    all: "All",
+    enterprise: "Enterprise",
+    gap: "Gap",
+    partner: "Proposed partner",
+    score: "Score",
+    reasons: "Why",
+    status: "Status",
+    action: "Action",
+    exclude: "Exclude",
+    reason_placeholder: "Reason, e.g. conflict of interest",
+    excluded_notice: "Excluded",
+    never_again: "The matcher will not propose this pair again.",
+    manual_heading: "Exclude an enterprise–partner pair",
+    manual_intro: "A conflict of interest, a past dispute: give the enterprise's and the partner's ids; the pair is never proposed again, and a proposal of it still awaiting review is withdrawn.",
+    enterprise_id: "Enterprise id",
+    partner_kind: "Partner kind",
+    partner_id: "Partner id",
+    lab: "Lab",
+    expert: "Expert",
+    empty: "No proposals yet. Run labbridge match to make them.",
+    closes: "closes",
+};
+
+const STATUSES: [&str; 6] = [
+    "proposed", "approved", "sent", "accepted", "declined", "excluded",
+];
+
+fn texts(lang: Lang) -> &'static StaffTexts {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    }
+}
+
+fn status_label(status: &str, lang: Lang) -> String {
+    let zh = match status {
+        "proposed" => "待审",
+        "approved" => "已批准",
+        "sent" => "已发送",
+        "accepted" => "已接受",
+        "declined" => "已谢绝",
+        "excluded" => "已排除",
+        other => other,
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => status.to_owned(),
+    }
+}
+
+fn gap_label(gap: &str, lang: Lang) -> &'static str {
+    match (gap, lang) {
+        ("A", Lang::Zh) => "缺产学研合作",
+        ("B", Lang::Zh) => "缺研发机构和人员",
+        ("AB", Lang::Zh) => "两项均缺",
+        ("A", Lang::En) => "no cooperation",
+        ("B", Lang::En) => "no R&D institution",
+        ("AB", Lang::En) => "both missing",
+        _ => "",
+    }
+}
+
+/// The session token the browser sent, if any.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+}
+
+/// The signed-in account, if the browser has a valid session.
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+    match session_token(headers) {
+        Some(token) => Ok(state.app.session(&token).await?),
+        None => Ok(None),
+    }
+}
+
+/// Where to go after signing in: only a path on this site.
+fn safe_next(next: Option<&str>, lang: Lang) -> String {
+    match next.map(str::trim) {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ if lang == Lang::En => "/staff/proposals?lang=en".to_owned(),
+        _ => "/staff/proposals".to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    t: &'a StaffTexts,
+    lang: &'a str,
+    next: String,
+    login: String,
+    error: Option<&'static str>,
+}
+
+/// Query of the sign-in page.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    lang: Lang,
+    next: Option<String>,
+}
+
+/// The sign-in page.
+pub async fn login_page(ApiQuery(query): ApiQuery<LoginQuery>) -> Result<Response, ApiError> {
+    render(&LoginPage {
+        t: texts(query.lang),
+        lang: query.lang.code(),
+        next: safe_next(query.next.as_deref(), query.lang),
+        login: String::new(),
+        error: None,
+    })
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// Signs in: a session cookie and a redirect on success, the form again (401) otherwise.
+pub async fn login(
+    State(state): State<AppState>,
+    ApiForm(form): ApiForm<LoginForm>,
+) -> Result<Response, ApiError> {
+    let t = texts(form.lang);
+    let next = safe_next(form.next.as_deref(), form.lang);
+    let failure = |error: &'static str| -> Result<Response, ApiError> {
+        let mut response = render(&LoginPage {
+            t,
+            lang: form.lang.code(),
+            next: next.clone(),
+            login: form.login.clone(),
+            error: Some(error),
+        })?;
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        Ok(response)
+    };
+    let Some((token, account)) = state.app.sign_in(&form.login, &form.password).await? else {
+        return failure(t.wrong);
+    };
+    if !account.is_staff() {
+        state.app.sign_out(&token).await?;
+        return failure(t.not_staff);
+    }
+    tracing::info!(login = %account.login, "signed in");
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        SESSION_HOURS * 3600
+    );
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?,
+    );
+    Ok(response)
+}
+
+/// Signs out: ends the session and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        state.app.sign_out(&token).await?;
+    }
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("labbridge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// One row of the proposals table.
+pub struct ProposalRow {
+    id: i64,
+    enterprise_id: String,
+    enterprise: String,
+    gap: &'static str,
+    partner_kind: String,
+    kind_label: &'static str,
+    partner_id: String,
+    partner: String,
+    partner_href: String,
+    score: String,
+    terms: String,
+    closes: String,
+    status: String,
+    status_label: String,
+    proposed: bool,
+}
+
+/// A status tab.
+pub struct StatusTab {
+    href: String,
+    label: String,
+    count: usize,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "proposals.html")]
+struct ProposalsPage<'a> {
+    t: &'a StaffTexts,
+    lang: &'a str,
+    account: Account,
+    status: String,
+    tabs: Vec<StatusTab>,
+    rows: Vec<ProposalRow>,
+    notice: Option<String>,
+    error: Option<String>,
+    form_enterprise: String,
+    form_kind: String,
+    form_partner: String,
+}
+
+/// Query of the proposals page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProposalsQuery {
+    #[serde(default)]
+    lang: Lang,
+    status: Option<String>,
+    excluded: Option<i64>,
+}
+
+fn strings(value: &serde_json::Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
+    let t = texts(lang);
+    let (kind_label, path) = if proposal.partner_kind == "lab" {
+        (t.lab, "labs")
+    } else {
+        (t.expert, "experts")
+    };
+    let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+    ProposalRow {
+        id: proposal.id,
+        gap: gap_label(&proposal.gap, lang),
+        kind_label,
+        partner_href: format!(
+            "/{path}/{}{suffix}",
+            crate::pages::encode(&proposal.partner_id)
+        ),
+        score: format!("{:.2}", proposal.score),
+        terms: strings(&proposal.reasons, "matched_terms").join("、"),
+        closes: strings(&proposal.reasons, "closes")
+            .iter()
+            .map(|code| match (code.as_str(), lang) {
+                ("A", Lang::Zh) => "产学研合作",
+                ("B", Lang::Zh) => "研发机构和人员",
+                ("A", Lang::En) => "cooperation",
+                ("B", Lang::En) => "R&D institution",
+                (other, _) => other,
+            })
+            .collect::<Vec<_>>()
+            .join("、"),
+        status_label: status_label(&proposal.status, lang),
+        proposed: proposal.status == "proposed",
+        status: proposal.status,
+        enterprise_id: proposal.enterprise_id,
+        enterprise: proposal.enterprise,
+        partner_kind: proposal.partner_kind,
+        partner_id: proposal.partner_id,
+        partner: proposal.partner,
+    }
+}
+
+struct Shown {
+    notice: Option<String>,
+    error: Option<String>,
+    form: (String, String, String),
+}
+
+async fn proposals_response(
+    state: &AppState,
+    account: Account,
+    lang: Lang,
+    status: Option<&str>,
+    shown: Shown,
+) -> Result<Response, ApiError> {
+    let status = status
+        .map(str::trim)
+        .filter(|status| STATUSES.contains(status))
+        .map(str::to_owned);
+    let mut all = state.app.proposals(None).await?;
+    // Enterprises in pinyin order, each one's proposals best first.
+    all.sort_by_cached_key(|row| {
+        (
+            pinyin_key(&row.enterprise),
+            row.enterprise_id.clone(),
+            std::cmp::Reverse((row.score * 10_000.0).round() as i64),
+            row.id,
+        )
+    });
+    let suffix = |status: Option<&str>| {
+        let mut href = format!("/staff/proposals?lang={}", lang.code());
+        if let Some(status) = status {
+            href.push_str("&status=");
+            href.push_str(status);
+        }
+        href
+    };
+    let mut tabs = vec![StatusTab {
+        href: suffix(None),
+        label: texts(lang).all.to_owned(),
+        count: all.len(),
+        active: status.is_none(),
+    }];
+    for candidate in STATUSES {
+        tabs.push(StatusTab {
+            href: suffix(Some(candidate)),
+            label: status_label(candidate, lang),
+            count: all.iter().filter(|row| row.status == candidate).count(),
+            active: status.as_deref() == Some(candidate),
+        });
+    }
+    let rows = all
+        .into_iter()
+        .filter(|row| status.as_deref().is_none_or(|status| row.status == status))
+        .map(|row| proposal_row(row, lang))
+        .collect();
+    let error_status = shown.error.is_some();
+    let page = ProposalsPage {
+        t: texts(lang),
+        lang: lang.code(),
+        account,
+        status: status.unwrap_or_default(),
+        tabs,
+        rows,
+        notice: shown.notice,
+        error: shown.error,
+        form_enterprise: shown.form.0,
+        form_kind: shown.form.1,
+        form_partner: shown.form.2,
+    };
+    let mut response = render(&page)?;
+    if error_status {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+fn to_login(lang: Lang) -> Response {
+    Redirect::to(&format!(
+        "/login?lang={}&next=%2Fstaff%2Fproposals%3Flang%3D{}",
+        lang.code(),
+        lang.code()
+    ))
+    .into_response()
+}
+
+/// The proposals page (staff): every proposal with its reasons, by status, with exclusion.
+pub async fn proposals_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<ProposalsQuery>,
+) -> Result<Response, ApiError> {
+    let Some(account) = signed_in(&state, &headers).await?.filter(Account::is_staff) else {
+        return Ok(to_login(query.lang));
+    };
+    let notice = match query.excluded {
+        Some(id) => state
+            .app
+            .proposals(Some("excluded"))
+            .await?
+            .into_iter()
+            .find(|row| row.id == id)
+            .map(|row| {
+                let t = texts(query.lang);
+                format!(
+                    "{}：{} — {}。{}",
+                    t.excluded_notice, row.enterprise, row.partner, t.never_again
+                )
+            }),
+        None => None,
+    };
+    proposals_response(
+        &state,
+        account,
+        query.lang,
+        query.status.as_deref(),
+        Shown {
+            notice,
+            error: None,
+            form: Default::default(),
+        },
+    )
+    .await
+}
+
+/// The exclusion form.
+#[derive(Debug, Deserialize)]
+pub struct ExcludeForm {
+    #[serde(default)]
+    enterprise_id: String,
+    #[serde(default)]
+    partner_kind: String,
+    #[serde(default)]
+    partner_id: String,
+    reason: Option<String>,
+    #[serde(default)]
+    lang: Lang,
+    status: Option<String>,
+}
+
+/// Excludes a pair (staff), then shows the list again with a notice.
+pub async fn exclude(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiForm(form): ApiForm<ExcludeForm>,
+) -> Result<Response, ApiError> {
+    let Some(account) = signed_in(&state, &headers).await?.filter(Account::is_staff) else {
+        return Ok(to_login(form.lang));
+    };
+    let exclusion = Exclusion {
+        enterprise_id: form.enterprise_id.clone(),
+        partner_kind: form.partner_kind.clone(),
+        partner_id: form.partner_id.clone(),
+        // Who excluded the pair is kept with the reason.
+        reason: Some(
+            match form.reason.as_deref().map(str::trim).unwrap_or_default() {
+                "" => format!("（{}）", account.login),
+                reason => format!("{reason}（{}）", account.login),
+            },
+        ),
+    };
+    match state.app.exclude(&exclusion).await {
+        Ok((row, _)) => {
+            tracing::info!(login = %account.login, enterprise = %row.enterprise_id, partner = %row.partner_id, "pair excluded");
+            let mut href = format!(
+                "/staff/proposals?lang={}&excluded={}",
+                form.lang.code(),
+                row.id
+            );
+            if let Some(status) = form
+                .status
+                .as_deref()
+                .filter(|status| STATUSES.contains(status))
+            {
+                href.push_str("&status=");
+                href.push_str(status);
+            }
+            Ok(Redirect::to(&href).into_response())
+        }
+        Err(error) => {
+            let error = ApiError::from(error);
+            if error.status().is_server_error() {
+                return Err(error);
+            }
+            proposals_response(
+                &state,
+                account,
+                form.lang,
+                form.status.as_deref(),
+                Shown {
+                    notice: None,
+                    error: Some(error.message().to_owned()),
+                    form: (form.enterprise_id, form.partner_kind, form.partner_id),
+                },
+            )
+            .await
+        }
+    }
+}
