@@ -170,6 +170,48 @@ fn match_proposes_partners_and_forecasts_coverage() {
     let dry: Value = serde_json::from_str(&stdout(&dry)).expect("json");
     assert_eq!(dry["dry_run"], true);
 
+    // Partners per enterprise are a setting: flag, or environment.
+    let per_enterprise = |report: &Value| {
+        let mut counts: std::collections::HashMap<String, usize> = Default::default();
+        for proposal in report["proposals"].as_array().into_iter().flatten() {
+            *counts
+                .entry(
+                    proposal["enterprise_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+                .or_default() += 1;
+        }
+        counts
+    };
+    assert!(per_enterprise(&dry).values().any(|&count| count > 1));
+    let one =
+        run(labbridge(dir.path()).args(["match", "--dry-run", "--json", "--max-partners", "1"]));
+    assert!(one.status.success(), "{}", stderr(&one));
+    let one: Value = serde_json::from_str(&stdout(&one)).expect("json");
+    let counts = per_enterprise(&one);
+    assert_eq!(counts.len(), 182);
+    assert!(counts.values().all(|&count| count == 1));
+    let two = run(labbridge(dir.path())
+        .args(["match", "--dry-run", "--json"])
+        .env("LABBRIDGE_MAX_PARTNERS", "2"));
+    assert!(two.status.success(), "{}", stderr(&two));
+    let two: Value = serde_json::from_str(&stdout(&two)).expect("json");
+    assert!(
+        per_enterprise(&two)
+            .values()
+            .all(|&count| (1..=2).contains(&count))
+    );
+    let bad =
+        run(labbridge(dir.path()).args(["match", "--min-partners", "3", "--max-partners", "2"]));
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("partners per enterprise"),
+        "{}",
+        stderr(&bad)
+    );
+
     let json = run(labbridge(dir.path()).args(["match", "--json"]));
     assert!(json.status.success(), "{}", stderr(&json));
     let report: Value = serde_json::from_str(&stdout(&json)).expect("json");

@@ -26,6 +26,23 @@ pub struct Settings {
     /// The bearer token that lets bureau staff search needs over HTTP (unset: nobody can).
     #[serde(default)]
     pub staff_token: Option<String>,
+    /// Partners the matcher gives an enterprise with a gap at least (`LABBRIDGE_MIN_PARTNERS`).
+    #[serde(default = "default_min_partners")]
+    pub min_partners: u32,
+    /// … and at most (`LABBRIDGE_MAX_PARTNERS`).
+    #[serde(default = "default_max_partners")]
+    pub max_partners: u32,
+}
+
+/// The most partners an enterprise may be given (a bureau cannot follow up more).
+pub const PARTNERS_LIMIT: u32 = 10;
+
+fn default_min_partners() -> u32 {
+    1
+}
+
+fn default_max_partners() -> u32 {
+    3
 }
 
 impl Default for Settings {
@@ -36,6 +53,8 @@ impl Default for Settings {
             county: None,
             addr: "127.0.0.1:8080".to_owned(),
             staff_token: None,
+            min_partners: default_min_partners(),
+            max_partners: default_max_partners(),
         }
     }
 }
@@ -55,9 +74,23 @@ pub struct Overrides {
     /// `--addr`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// `match --min-partners`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_partners: Option<u32>,
+    /// `match --max-partners`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_partners: Option<u32>,
 }
 
-const ENV_KEYS: [&str; 5] = ["data_dir", "database_url", "county", "addr", "staff_token"];
+const ENV_KEYS: [&str; 7] = [
+    "data_dir",
+    "database_url",
+    "county",
+    "addr",
+    "staff_token",
+    "min_partners",
+    "max_partners",
+];
 
 impl Settings {
     /// Layers defaults, the config file (if any), the environment and the flags.
@@ -92,6 +125,15 @@ impl Settings {
             )));
         }
         self.county()?;
+        if self.max_partners == 0
+            || self.max_partners > PARTNERS_LIMIT
+            || self.min_partners > self.max_partners
+        {
+            return Err(Error::Config(format!(
+                "partners per enterprise: min {} and max {} must satisfy 0 ≤ min ≤ max, 1 ≤ max ≤ {PARTNERS_LIMIT}",
+                self.min_partners, self.max_partners
+            )));
+        }
         Ok(())
     }
 
@@ -129,6 +171,7 @@ mod tests {
                 "addr = \"0.0.0.0:1\"\ncounty = \"临朐县\"\ndata_dir = \"from-file\"",
             )?;
             jail.set_env("LABBRIDGE_DATA_DIR", "from-env");
+            jail.set_env("LABBRIDGE_MAX_PARTNERS", "2");
             let flags = Overrides {
                 county: Some("370724".into()),
                 ..Overrides::default()
@@ -146,6 +189,7 @@ mod tests {
                 Some("370724"),
                 "flag beats file"
             );
+            assert_eq!((settings.min_partners, settings.max_partners), (1, 2));
             assert_eq!(
                 settings
                     .county()
@@ -177,6 +221,17 @@ mod tests {
                 Settings::load(None, &bad_url),
                 Err(Error::Config(_))
             ));
+            for (min, max) in [(2, 1), (0, 0), (1, PARTNERS_LIMIT + 1)] {
+                let bad_partners = Overrides {
+                    min_partners: Some(min),
+                    max_partners: Some(max),
+                    ..Overrides::default()
+                };
+                assert!(
+                    matches!(Settings::load(None, &bad_partners), Err(Error::Config(_))),
+                    "{min}..{max}"
+                );
+            }
             Ok(())
         });
     }

@@ -178,6 +178,7 @@ pub async fn evaluate(file: &Path) -> Result<EvalReport> {
         county: None,
         addr: "127.0.0.1:0".to_owned(),
         staff_token: None,
+        ..Settings::default()
     };
     let app = App::open(settings).await?;
     app.load_demo(2026, Progress::Hidden).await?;

@@ -30,9 +30,6 @@ use crate::{App, Result};
 
 /// Candidates looked at per enterprise.
 const CANDIDATES: usize = 20;
-/// Partners an enterprise with a gap wants at least and at most.
-const MIN_PARTNERS: u32 = 1;
-const MAX_PARTNERS: u32 = 3;
 /// Default capacities when the registry gives none.
 const EXPERT_CAPACITY: u32 = 3;
 const LAB_CAPACITY: u32 = 5;
@@ -278,6 +275,8 @@ impl App {
         options: MatchOptions,
     ) -> Result<MatchReport> {
         let dry_run = options.dry_run;
+        // Partners an enterprise with a gap wants at least and at most (settings).
+        let (min_partners, max_partners) = (self.settings.min_partners, self.settings.max_partners);
         let started = Instant::now();
         let store = &self.store;
         let year = store
@@ -503,11 +502,11 @@ impl App {
                     .copied()
                     .unwrap_or(0);
                 Demand {
-                    min: MIN_PARTNERS.saturating_sub(kept),
+                    min: min_partners.saturating_sub(kept),
                     max: Some(
-                        MAX_PARTNERS
+                        max_partners
                             .saturating_sub(kept)
-                            .max(MIN_PARTNERS.saturating_sub(kept)),
+                            .max(min_partners.saturating_sub(kept)),
                     ),
                 }
             })

@@ -43,6 +43,7 @@ async fn open(url: String, postgres_url: Option<String>) -> Fixture {
         county: Some("临朐县".to_owned()),
         addr: "127.0.0.1:0".to_owned(),
         staff_token: None,
+        ..Settings::default()
     };
     Fixture {
         app: App::open(settings).await.expect("open"),

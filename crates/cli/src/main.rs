@@ -115,6 +115,12 @@ enum Command {
         /// Town balance: when partners are short, enterprises in towns with lower coverage first.
         #[arg(long)]
         balance_towns: bool,
+        /// Partners an enterprise with a gap gets at least [env: LABBRIDGE_MIN_PARTNERS] [default: 1].
+        #[arg(long)]
+        min_partners: Option<u32>,
+        /// … and at most [env: LABBRIDGE_MAX_PARTNERS] [default: 3].
+        #[arg(long)]
+        max_partners: Option<u32>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -292,11 +298,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { addr, .. } => addr.clone(),
         _ => None,
     };
+    let (min_partners, max_partners) = match &cli.command {
+        Command::Match {
+            min_partners,
+            max_partners,
+            ..
+        } => (*min_partners, *max_partners),
+        _ => (None, None),
+    };
     let overrides = Overrides {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
         county: cli.county,
         addr: addr_flag,
+        min_partners,
+        max_partners,
     };
     if let Command::Assign {
         instance,
@@ -440,6 +456,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fair,
             balance_towns,
             json,
+            ..
         } => {
             let index = app.open_index_for_search().await?;
             let options = labbridge_app::matching::MatchOptions {

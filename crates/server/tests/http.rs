@@ -21,6 +21,7 @@ async fn demo_state_with(staff_token: Option<&str>) -> (AppState, tempfile::Temp
         county: None,
         addr: "127.0.0.1:0".to_owned(),
         staff_token: staff_token.map(str::to_owned),
+        ..Settings::default()
     };
     let app = App::open(settings).await.expect("open");
     let year = chrono_year();
