@@ -573,9 +573,8 @@ impl SearchIndex {
         };
         let text = query::build(&plan, &self.fields);
         let browsing = text.is_none();
-        let (mut clauses, minimum_should) = text
-            .map(|text| (text.clauses, text.minimum_should))
-            .unwrap_or_default();
+        let minimum_should = usize::from(!browsing);
+        let mut clauses = text.unwrap_or_default();
         let kinds: Vec<Kind> = if request.kinds.is_empty() {
             vec![Kind::Expert, Kind::Lab, Kind::Program]
         } else {
@@ -614,9 +613,14 @@ impl SearchIndex {
         let final_query = BooleanQuery::with_minimum_required_clauses(clauses, minimum_should);
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
-        let top = TopDocs::with_limit(limit)
-            .and_offset(offset)
-            .order_by_score();
+        // With a phrase bonus to add, fetch some more candidates than the page shows: the bonus
+        // may lift one of them onto the page.
+        let fetched = if plan.phrase.len() >= 2 {
+            offset + limit + RESCORED_EXTRA
+        } else {
+            offset + limit
+        };
+        let top = TopDocs::with_limit(fetched).order_by_score();
         let (top_docs, total, facet_counts) = if request.facets {
             let mut facets = FacetCollector::for_field("facets");
             for name in [
@@ -635,9 +639,10 @@ impl SearchIndex {
             let (top_docs, total) = searcher.search(&final_query, &(top, Count))?;
             (top_docs, total, None)
         };
+        let top_docs = crate::phrase::add_bonus(searcher, &self.fields, &plan, top_docs)?;
         let highlighter = Highlighter::new(&plan);
-        let mut hits = Vec::with_capacity(top_docs.len());
-        for (score, address) in top_docs {
+        let mut hits = Vec::with_capacity(limit);
+        for (score, address) in top_docs.into_iter().skip(offset).take(limit) {
             let document: TantivyDocument = searcher.doc(address)?;
             hits.push(self.hit(&document, score, &highlighter));
         }
@@ -717,6 +722,9 @@ impl SearchIndex {
         Ok(top.into_iter().map(|(_, address)| address).collect())
     }
 }
+
+/// Candidates beyond the page that the phrase bonus re-scores.
+const RESCORED_EXTRA: usize = 40;
 
 fn facet_values(
     counts: &tantivy::collector::FacetCounts,
@@ -832,6 +840,51 @@ mod tests {
             ids(&search(&index, "减重")).contains(&"x3"),
             "synonyms expand"
         );
+    }
+
+    #[test]
+    fn the_phrase_bonus_ranks_words_together_first_and_pages_stay_consistent() {
+        let index = SearchIndex::in_memory().expect("index");
+        // Same words, same length; only "apart" separates them by more than the slop.
+        let together = "研究铝合金热处理工艺，兼顾表面质量与生产效率的提升问题。";
+        let apart = "研究铝合金材料的表面质量与生产效率，兼顾热处理工艺问题。";
+        let mut documents = Vec::new();
+        for number in 0..30 {
+            let body = if number % 2 == 0 { apart } else { together };
+            documents.push(expert(
+                &format!("x{number:02}"),
+                "专家",
+                "某大学",
+                &[],
+                body,
+            ));
+        }
+        index.rebuild(documents, None, |_| {}).expect("rebuild");
+        let page = |offset: usize, limit: usize| {
+            index
+                .search_uncached(&Request {
+                    text: "铝合金 热处理".to_owned(),
+                    limit,
+                    offset,
+                    ..Request::default()
+                })
+                .expect("search")
+        };
+        let all = page(0, 30);
+        assert_eq!(all.total, 30);
+        let first: Vec<&str> = all.hits[..15].iter().map(|hit| hit.id.as_str()).collect();
+        assert!(
+            first
+                .iter()
+                .all(|id| id[1..].parse::<u32>().is_ok_and(|n| n % 2 == 1)),
+            "the fifteen with the words together come first: {first:?}"
+        );
+        assert!(all.hits[14].score > all.hits[15].score);
+        // Pages cut the same ranking.
+        let second = page(10, 10);
+        let ids: Vec<&str> = second.hits.iter().map(|hit| hit.id.as_str()).collect();
+        let expected: Vec<&str> = all.hits[10..20].iter().map(|hit| hit.id.as_str()).collect();
+        assert_eq!(ids, expected);
     }
 
     #[test]

@@ -17,7 +17,8 @@
 pub mod baseline;
 mod error;
 mod index;
-pub mod query;
+mod phrase;
+mod query;
 pub mod schema;
 pub mod snippet;
 pub mod text;

@@ -1,16 +1,24 @@
 //! From a user's text to a tantivy query, built by hand rather than by tantivy's QueryParser
 //! (which turns a multi-token word into a strict phrase and treats `:` and quotes as syntax).
 //!
-//! The text is folded and cut into coarse words; each word becomes one clause that matches the
-//! word itself in every text field (with per-field boosts), its inner words and synonyms at a
-//! lower weight, and its character bigrams in the bigram field at a lower weight still, so a
-//! word the dictionary does not know is still found. At least half of the words must match.
-//! When there are several words, a phrase of them (slop of a few characters) adds a bonus.
+//! The text is folded and cut into coarse words; every word becomes terms of one flat
+//! disjunction: the word itself in every text field (with per-field boosts), its synonyms and
+//! full names at a lower weight, its inner words (铝合金 → 合金) at a lower weight still and only
+//! in the short fields (name, fields), and its character bigrams in the bigram field when the
+//! dictionary does not know it. Any word may match; BM25 ranks documents that match more of
+//! them first. When there are several words, a phrase of them (slop of a few characters) adds a
+//! bonus — applied by `crate::phrase` to the best candidates only, since a phrase query over
+//! every document costs more than the rest of the search.
+//!
+//! Why this shape (measured on 100,000 documents, docs/BENCHMARKS.md; quality on eval/, docs/EVAL.md):
+//! requiring half of the words of a short query (a minimum-match over per-word unions), inner
+//! words in the long bio field and phrase queries over every document each cost more than the
+//! term disjunction itself, and the first two did not improve the labelled evaluation.
 
 use std::collections::HashMap;
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use crate::schema::{Fields, aliases, is_stopword, synonyms};
@@ -41,8 +49,6 @@ pub struct Word {
 pub struct Plan {
     /// Words, in order.
     pub words: Vec<Word>,
-    /// Minimum number of words that must match.
-    pub minimum: usize,
     /// Han words for the phrase bonus, with their compacted character offsets.
     pub phrase: Vec<(usize, String)>,
 }
@@ -143,22 +149,10 @@ pub fn plan(raw: &str) -> Plan {
         })
         .map(|text| word(&text, 1.0))
         .collect();
-    // Short queries are precise: half their words must match. Longer ones are usually phrased
-    // questions whose words a document does not repeat; there any word may match and BM25 plus
-    // the phrase bonus rank documents that match more of them first.
-    let minimum = if words.len() <= 3 {
-        words.len().div_ceil(2)
-    } else {
-        1
-    };
     if phrase.len() < 2 {
         phrase.clear();
     }
-    Plan {
-        words,
-        minimum,
-        phrase,
-    }
+    Plan { words, phrase }
 }
 
 /// Analyses a long description (a need) into its most telling words.
@@ -205,7 +199,6 @@ pub fn plan_similar(raw: &str) -> Plan {
         .collect();
     Plan {
         words,
-        minimum: 1,
         phrase: Vec::new(),
     }
 }
@@ -218,22 +211,9 @@ fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(Box::new(query), boost))
 }
 
-/// The clauses of a plan, to be placed at the top of the final query beside filters.
-pub struct Clauses {
-    /// The clauses.
-    pub clauses: Vec<(Occur, Box<dyn Query>)>,
-    /// How many `Should` clauses a document must match.
-    pub minimum_should: usize,
-}
-
-/// Builds the scoring clauses of a plan, or `None` when the text has no searchable word.
-///
-/// When one matching word is enough (one or two words, or a phrased question), every term of
-/// every word becomes its own `Should` clause of one flat disjunction: the score is the same sum
-/// as with a clause per word, but tantivy unions twenty posting lists once instead of unioning
-/// per-word unions, which roughly halves the time of a search over a large index. When more
-/// words must match, each word stays one clause of a minimum-match disjunction.
-pub fn build(plan: &Plan, fields: &Fields) -> Option<Clauses> {
+/// Builds the scoring clauses of a plan (all `Should`, one of which must match), or `None`
+/// when the text has no searchable word.
+pub fn build(plan: &Plan, fields: &Fields) -> Option<Vec<(Occur, Box<dyn Query>)>> {
     if plan.words.is_empty() {
         return None;
     }
@@ -245,32 +225,28 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Clauses> {
         (fields.programs, 1.5),
         (fields.body, 1.0),
     ];
-    let flat = plan.minimum <= 1;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in &plan.words {
-        // In the flat form the word's weight goes into each term's boost.
-        let scale = if flat { word.weight } else { 1.0 };
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let scale = word.weight;
         for (field, boost) in weighted_fields {
             let institution_bonus = if word.institution && field == fields.institution {
                 3.0
             } else {
                 1.0
             };
-            alternatives.push((
+            clauses.push((
                 Occur::Should,
                 term_query(field, &word.text, boost * institution_bonus * scale),
             ));
-            // Inner words and synonyms only where they carry the subject: name, fields, body.
-            let subject_field =
-                field == fields.name || field == fields.fields || field == fields.body;
-            for (alternative, weight) in word
-                .alternatives
-                .iter()
-                .filter(|(_, weight)| subject_field || *weight >= 1.0)
-            {
-                alternatives.push((
+            // Synonyms where the subject is (name, fields, body); inner words only in the short
+            // fields, where they are telling and their posting lists are short; full names of
+            // institutions everywhere.
+            let short_field = field == fields.name || field == fields.fields;
+            let subject_field = short_field || field == fields.body;
+            for (alternative, weight) in word.alternatives.iter().filter(|(_, weight)| {
+                *weight >= 1.0 || (subject_field && *weight >= 0.5) || short_field
+            }) {
+                clauses.push((
                     Occur::Should,
                     term_query(
                         field,
@@ -281,44 +257,22 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Clauses> {
             }
         }
         for bigram in &word.bigrams {
-            alternatives.push((
+            clauses.push((
                 Occur::Should,
                 term_query(fields.bigrams, bigram, 0.3 * scale),
             ));
         }
-        if flat {
-            clauses.append(&mut alternatives);
-        } else {
-            let clause: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
-            word_clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(clause, word.weight)),
-            ));
-        }
     }
-    if !flat {
-        let words_query = BooleanQuery::with_minimum_required_clauses(word_clauses, plan.minimum);
-        clauses.push((Occur::Must, Box::new(words_query)));
-    }
-    if plan.phrase.len() >= 2 {
-        for (field, boost) in [(fields.name, 2.0), (fields.fields, 1.5), (fields.body, 1.5)] {
-            let terms = plan
-                .phrase
-                .iter()
-                .map(|(offset, text)| (*offset, Term::from_field_text(field, text)))
-                .collect();
-            let phrase = PhraseQuery::new_with_offset_and_slop(terms, 3);
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
-            ));
-        }
-    }
-    Some(Clauses {
-        clauses,
-        minimum_should: usize::from(flat),
-    })
+    Some(clauses)
 }
+
+/// Fields a phrase bonus is looked for in, with their boosts.
+pub fn phrase_fields(fields: &Fields) -> [(Field, f32); 3] {
+    [(fields.name, 2.0), (fields.fields, 1.5), (fields.body, 1.5)]
+}
+
+/// Characters a phrase's words may stray from their places in the query.
+pub const PHRASE_SLOP: u32 = 3;
 
 #[cfg(test)]
 mod tests {
@@ -375,7 +329,7 @@ mod tests {
         #[test]
         fn any_text_plans_without_panic(text in "\\PC{0,500}") {
             let plan = plan(&text);
-            prop_assert!(plan.minimum <= plan.words.len());
+            prop_assert!(plan.words.iter().all(|word| !word.text.is_empty()));
             let _ = plan_similar(&text);
         }
     }
