@@ -90,7 +90,7 @@ fn distinct_query(counter: usize) -> String {
         j += 1;
     }
     let mut query = format!("{} {}", VOCABULARY[i], VOCABULARY[j]);
-    if counter % 3 == 0 {
+    if counter.is_multiple_of(3) {
         let k = (counter / (n * (n - 1))) % n;
         query.push(' ');
         query.push_str(VOCABULARY[k]);
