@@ -660,6 +660,8 @@ pub struct StoredProposal {
     pub enterprise_id: String,
     /// The enterprise's name.
     pub enterprise: String,
+    /// The enterprise's town.
+    pub town: String,
     /// `lab` or `expert`.
     pub partner_kind: String,
     /// The partner's id.
@@ -734,12 +736,16 @@ impl App {
                 &reasons.to_string(),
             )
             .await?;
-        Ok((stored(row, enterprise.name, partner), already))
+        Ok((
+            stored(row, enterprise.name, enterprise.town, partner),
+            already,
+        ))
     }
 
     /// Lists the proposals, optionally of one status, best first per enterprise.
     pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
         let enterprises = self.store.enterprise_names().await?;
+        let towns = self.store.enterprise_towns().await?;
         let experts = self.store.expert_names().await?;
         let labs = self.store.lab_names().await?;
         let mut rows: Vec<StoredProposal> = self
@@ -759,7 +765,8 @@ impl App {
                     .cloned()
                     .unwrap_or_default();
                 let partner = names.get(&row.partner_id).cloned().unwrap_or_default();
-                stored(row, enterprise, partner)
+                let town = towns.get(&row.enterprise_id).cloned().unwrap_or_default();
+                stored(row, enterprise, town, partner)
             })
             .collect();
         rows.sort_by(|left, right| {
@@ -772,9 +779,15 @@ impl App {
     }
 }
 
-fn stored(row: proposal::Model, enterprise: String, partner: String) -> StoredProposal {
+fn stored(
+    row: proposal::Model,
+    enterprise: String,
+    town: String,
+    partner: String,
+) -> StoredProposal {
     StoredProposal {
         enterprise,
+        town,
         partner,
         reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
         id: row.id,

@@ -59,6 +59,13 @@ pub struct StaffTexts {
     expert: &'static str,
     empty: &'static str,
     closes: &'static str,
+    town: &'static str,
+    all_towns: &'static str,
+    filter: &'static str,
+    filter_placeholder: &'static str,
+    shown: &'static str,
+    previous: &'static str,
+    next: &'static str,
 }
 
 const ZH: StaffTexts = StaffTexts {
@@ -98,6 +105,13 @@ const ZH: StaffTexts = StaffTexts {
     expert: "专家",
     empty: "还没有匹配建议。运行 labbridge match 生成。",
     closes: "可补",
+    town: "镇街",
+    all_towns: "全部镇街",
+    filter: "筛选",
+    filter_placeholder: "企业或合作方名称",
+    shown: "条，当前显示",
+    previous: "上一页",
+    next: "下一页",
 };
 
 const EN: StaffTexts = StaffTexts {
@@ -137,6 +151,13 @@ const EN: StaffTexts = StaffTexts {
     expert: "Expert",
     empty: "No proposals yet. Run labbridge match to make them.",
     closes: "closes",
+    town: "Town",
+    all_towns: "All towns",
+    filter: "Filter",
+    filter_placeholder: "Enterprise or partner name",
+    shown: "proposals; showing",
+    previous: "Previous",
+    next: "Next",
 };
 
 const STATUSES: [&str; 6] = [
@@ -343,8 +364,16 @@ struct ProposalsPage<'a> {
     lang: &'a str,
     account: Account,
     status: String,
+    town: String,
+    q: String,
+    towns: Vec<String>,
     tabs: Vec<StatusTab>,
     rows: Vec<ProposalRow>,
+    shown_from: usize,
+    shown_to: usize,
+    matching: usize,
+    previous_href: Option<String>,
+    next_href: Option<String>,
     notice: Option<String>,
     error: Option<String>,
     form_enterprise: String,
@@ -358,7 +387,79 @@ pub struct ProposalsQuery {
     #[serde(default)]
     lang: Lang,
     status: Option<String>,
+    town: Option<String>,
+    q: Option<String>,
+    page: Option<usize>,
     excluded: Option<i64>,
+}
+
+/// Rows per page.
+const PAGE_ROWS: usize = 200;
+
+/// What the proposals page shows: language, status tab, town, text filter, page.
+#[derive(Debug, Clone, Default)]
+struct View {
+    lang: Lang,
+    status: Option<String>,
+    town: Option<String>,
+    q: Option<String>,
+    page: usize,
+}
+
+impl View {
+    fn new(
+        lang: Lang,
+        status: Option<&str>,
+        town: Option<&str>,
+        q: Option<&str>,
+        page: Option<usize>,
+    ) -> Self {
+        let clean = |value: Option<&str>| {
+            value
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            lang,
+            status: clean(status).filter(|status| STATUSES.contains(&status.as_str())),
+            town: clean(town),
+            q: clean(q),
+            page: page.unwrap_or(1).max(1),
+        }
+    }
+
+    /// The page's address with a status and page number (town and text filter kept).
+    fn href(&self, status: Option<&str>, page: usize) -> String {
+        let mut href = format!("/staff/proposals?lang={}", self.lang.code());
+        for (key, value) in [
+            ("status", status),
+            ("town", self.town.as_deref()),
+            ("q", self.q.as_deref()),
+        ] {
+            if let Some(value) = value {
+                href.push_str(&format!("&{key}={}", crate::pages::encode(value)));
+            }
+        }
+        if page > 1 {
+            href.push_str(&format!("&page={page}"));
+        }
+        href
+    }
+
+    fn keeps(&self, row: &StoredProposal) -> bool {
+        self.town.as_deref().is_none_or(|town| row.town == town)
+            && self.q.as_deref().is_none_or(|q| {
+                [
+                    &row.enterprise,
+                    &row.enterprise_id,
+                    &row.partner,
+                    &row.partner_id,
+                ]
+                .iter()
+                .any(|text| text.contains(q))
+            })
+    }
 }
 
 fn strings(value: &serde_json::Value, key: &str) -> Vec<String> {
@@ -423,16 +524,17 @@ struct Shown {
 async fn proposals_response(
     state: &AppState,
     account: Account,
-    lang: Lang,
-    status: Option<&str>,
+    view: View,
     shown: Shown,
 ) -> Result<Response, ApiError> {
-    let status = status
-        .map(str::trim)
-        .filter(|status| STATUSES.contains(status))
-        .map(str::to_owned);
+    let lang = view.lang;
     let mut all = state.app.proposals(None).await?;
+    let mut towns: Vec<String> = all.iter().map(|row| row.town.clone()).collect();
+    towns.sort_by_cached_key(|town| pinyin_key(town));
+    towns.dedup();
+    towns.retain(|town| !town.is_empty());
     // Enterprises in pinyin order, each one's proposals best first.
+    all.retain(|row| view.keeps(row));
     all.sort_by_cached_key(|row| {
         (
             pinyin_key(&row.enterprise),
@@ -441,48 +543,61 @@ async fn proposals_response(
             row.id,
         )
     });
-    let suffix = |status: Option<&str>| {
-        let mut href = format!("/staff/proposals?lang={}", lang.code());
-        if let Some(status) = status {
-            href.push_str("&status=");
-            href.push_str(status);
-        }
-        href
-    };
     let mut tabs = vec![StatusTab {
-        href: suffix(None),
+        href: view.href(None, 1),
         label: texts(lang).all.to_owned(),
         count: all.len(),
-        active: status.is_none(),
+        active: view.status.is_none(),
     }];
     for candidate in STATUSES {
         tabs.push(StatusTab {
-            href: suffix(Some(candidate)),
+            href: view.href(Some(candidate), 1),
             label: status_label(candidate, lang),
             count: all.iter().filter(|row| row.status == candidate).count(),
-            active: status.as_deref() == Some(candidate),
+            active: view.status.as_deref() == Some(candidate),
         });
     }
-    let rows = all
+    let selected: Vec<StoredProposal> = all
         .into_iter()
-        .filter(|row| status.as_deref().is_none_or(|status| row.status == status))
+        .filter(|row| {
+            view.status
+                .as_deref()
+                .is_none_or(|status| row.status == status)
+        })
+        .collect();
+    let matching = selected.len();
+    let pages = matching.div_ceil(PAGE_ROWS).max(1);
+    let page = view.page.min(pages);
+    let first = (page - 1) * PAGE_ROWS;
+    let rows: Vec<ProposalRow> = selected
+        .into_iter()
+        .skip(first)
+        .take(PAGE_ROWS)
         .map(|row| proposal_row(row, lang))
         .collect();
     let error_status = shown.error.is_some();
-    let page = ProposalsPage {
+    let page_view = ProposalsPage {
         t: texts(lang),
         lang: lang.code(),
         account,
-        status: status.unwrap_or_default(),
+        status: view.status.clone().unwrap_or_default(),
+        town: view.town.clone().unwrap_or_default(),
+        q: view.q.clone().unwrap_or_default(),
+        towns,
         tabs,
+        shown_from: if rows.is_empty() { 0 } else { first + 1 },
+        shown_to: first + rows.len(),
         rows,
+        matching,
+        previous_href: (page > 1).then(|| view.href(view.status.as_deref(), page - 1)),
+        next_href: (page < pages).then(|| view.href(view.status.as_deref(), page + 1)),
         notice: shown.notice,
         error: shown.error,
         form_enterprise: shown.form.0,
         form_kind: shown.form.1,
         form_partner: shown.form.2,
     };
-    let mut response = render(&page)?;
+    let mut response = render(&page_view)?;
     if error_status {
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -523,11 +638,17 @@ pub async fn proposals_page(
             }),
         None => None,
     };
+    let view = View::new(
+        query.lang,
+        query.status.as_deref(),
+        query.town.as_deref(),
+        query.q.as_deref(),
+        query.page,
+    );
     proposals_response(
         &state,
         account,
-        query.lang,
-        query.status.as_deref(),
+        view,
         Shown {
             notice,
             error: None,
@@ -550,6 +671,8 @@ pub struct ExcludeForm {
     #[serde(default)]
     lang: Lang,
     status: Option<String>,
+    town: Option<String>,
+    q: Option<String>,
 }
 
 /// Excludes a pair (staff), then shows the list again with a notice.
@@ -573,22 +696,21 @@ pub async fn exclude(
             },
         ),
     };
+    let view = View::new(
+        form.lang,
+        form.status.as_deref(),
+        form.town.as_deref(),
+        form.q.as_deref(),
+        None,
+    );
     match state.app.exclude(&exclusion).await {
         Ok((row, _)) => {
             tracing::info!(login = %account.login, enterprise = %row.enterprise_id, partner = %row.partner_id, "pair excluded");
-            let mut href = format!(
-                "/staff/proposals?lang={}&excluded={}",
-                form.lang.code(),
+            let href = format!(
+                "{}&excluded={}",
+                view.href(view.status.as_deref(), 1),
                 row.id
             );
-            if let Some(status) = form
-                .status
-                .as_deref()
-                .filter(|status| STATUSES.contains(status))
-            {
-                href.push_str("&status=");
-                href.push_str(status);
-            }
             Ok(Redirect::to(&href).into_response())
         }
         Err(error) => {
@@ -599,8 +721,7 @@ pub async fn exclude(
             proposals_response(
                 &state,
                 account,
-                form.lang,
-                form.status.as_deref(),
+                view,
                 Shown {
                     notice: None,
                     error: Some(error.message().to_owned()),

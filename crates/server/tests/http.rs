@@ -647,8 +647,36 @@ async fn staff_sign_in_review_proposals_and_exclude_a_pair() {
     let (status, _, body) = get_cookie(&state, "/staff/proposals", &cookie).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("匹配建议") && body.contains("科技局演示账号"));
-    assert_eq!(body.matches("<tr data-id=").count(), report.proposals.len());
+    let total = report.proposals.len();
+    assert!(body.contains(&format!("<span id=\"matching\">{total}</span>")));
+    assert_eq!(body.matches("<tr data-id=").count(), total.min(200));
+    // Pages of 200: every proposal is on exactly one page.
+    let mut seen = 0;
+    for page in 1..=total.div_ceil(200) {
+        let (_, _, body) =
+            get_cookie(&state, &format!("/staff/proposals?page={page}"), &cookie).await;
+        seen += body.matches("<tr data-id=").count();
+    }
+    assert_eq!(seen, total);
     let first = &report.proposals[0];
+    // The town filter and the text filter narrow the list.
+    let in_town = report
+        .proposals
+        .iter()
+        .filter(|proposal| proposal.town == first.town)
+        .count();
+    assert!(in_town < total);
+    let uri = format!("/staff/proposals?town={}", urlencode(&first.town));
+    let (_, _, body) = get_cookie(&state, &uri, &cookie).await;
+    assert_eq!(body.matches("<tr data-id=").count(), in_town.min(200));
+    let of_enterprise = report
+        .proposals
+        .iter()
+        .filter(|proposal| proposal.enterprise.contains(&first.enterprise))
+        .count();
+    let uri = format!("/staff/proposals?q={}", urlencode(&first.enterprise));
+    let (_, _, body) = get_cookie(&state, &uri, &cookie).await;
+    assert_eq!(body.matches("<tr data-id=").count(), of_enterprise);
     assert!(body.contains(&first.partner) && body.contains(&first.enterprise));
 
     // Exclude one pair from the page: it is withdrawn and a notice names it.

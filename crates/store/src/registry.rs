@@ -629,6 +629,16 @@ impl Store {
         Ok((row, false))
     }
 
+    /// Returns every enterprise's town, by id.
+    pub async fn enterprise_towns(&self) -> Result<HashMap<String, String>> {
+        names::<enterprise::Entity>(
+            &self.database,
+            enterprise::Column::Id,
+            enterprise::Column::Town,
+        )
+        .await
+    }
+
     /// Returns every enterprise's name, by id.
     pub async fn enterprise_names(&self) -> Result<HashMap<String, String>> {
         names::<enterprise::Entity>(

@@ -40,10 +40,24 @@ test('staff sign in, review proposals and exclude a pair', async () => {
   assert.equal((await page.textContent('#account')).trim(), '科技局演示账号');
   const rows = page.locator('#proposals tbody tr');
   const total = await rows.count();
-  assert.ok(total >= 182, `${total} proposals`);
+  assert.ok(total >= 182, `${total} proposals on the first page`);
   const proposedBefore = await page.locator('#proposals tbody tr[data-status=proposed]').count();
   assert.equal(proposedBefore, total);
   await page.screenshot({ path: join(results, 'staff-proposals-zh.png') });
+
+  // Pages of 200, and a town filter that keeps the other choices.
+  const matching = Number(await page.textContent('#matching'));
+  assert.ok(matching > 200, `${matching} proposals in all`);
+  assert.equal(total, 200);
+  await Promise.all([page.waitForURL(/page=2/), page.click('#next')]);
+  assert.ok((await rows.count()) > 0);
+  await page.selectOption('#town', '城关街道');
+  await Promise.all([page.waitForURL(/town=/), page.click('#filter')]);
+  const inTown = Number(await page.textContent('#matching'));
+  assert.ok(inTown > 0 && inTown < matching, `${inTown} of ${matching}`);
+  assert.equal(await rows.count(), Math.min(inTown, 200));
+  assert.equal(await page.inputValue('#town'), '城关街道');
+  await page.goto(`${base}/staff/proposals`);
 
   // Exclude the first proposal, with a reason.
   const first = rows.first();
