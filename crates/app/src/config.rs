@@ -32,6 +32,10 @@ pub struct Settings {
     /// … and at most (`LABBRIDGE_MAX_PARTNERS`).
     #[serde(default = "default_max_partners")]
     pub max_partners: u32,
+    /// Mark the sign-in cookie `Secure` (set when the pages are served over HTTPS, e.g. behind
+    /// a TLS proxy; `LABBRIDGE_SECURE_COOKIES`).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 /// The most partners an enterprise may be given (a bureau cannot follow up more).
@@ -55,6 +59,7 @@ impl Default for Settings {
             staff_token: None,
             min_partners: default_min_partners(),
             max_partners: default_max_partners(),
+            secure_cookies: false,
         }
     }
 }
@@ -80,9 +85,12 @@ pub struct Overrides {
     /// `match --max-partners`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_partners: Option<u32>,
+    /// `serve --secure-cookies`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
 }
 
-const ENV_KEYS: [&str; 7] = [
+const ENV_KEYS: [&str; 8] = [
     "data_dir",
     "database_url",
     "county",
@@ -90,6 +98,7 @@ const ENV_KEYS: [&str; 7] = [
     "staff_token",
     "min_partners",
     "max_partners",
+    "secure_cookies",
 ];
 
 impl Settings {
@@ -172,6 +181,7 @@ mod tests {
             )?;
             jail.set_env("LABBRIDGE_DATA_DIR", "from-env");
             jail.set_env("LABBRIDGE_MAX_PARTNERS", "2");
+            jail.set_env("LABBRIDGE_SECURE_COOKIES", "true");
             let flags = Overrides {
                 county: Some("370724".into()),
                 ..Overrides::default()
@@ -190,6 +200,7 @@ mod tests {
                 "flag beats file"
             );
             assert_eq!((settings.min_partners, settings.max_partners), (1, 2));
+            assert!(settings.secure_cookies);
             assert_eq!(
                 settings
                     .county()

@@ -46,6 +46,10 @@ enum Command {
         /// Load the demo county first if the registry is empty.
         #[arg(long)]
         demo: bool,
+        /// Mark the sign-in cookie Secure, for pages served over HTTPS
+        /// [env: LABBRIDGE_SECURE_COOKIES].
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Load the demo county (临朐县) into an empty registry.
     Demo {
@@ -313,6 +317,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         addr: addr_flag,
         min_partners,
         max_partners,
+        secure_cookies: match &cli.command {
+            Command::Serve {
+                secure_cookies: true,
+                ..
+            } => Some(true),
+            _ => None,
+        },
     };
     if let Command::Assign {
         instance,

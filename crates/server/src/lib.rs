@@ -37,6 +37,8 @@ pub struct AppState {
     pub index: Option<Arc<SearchIndex>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Failed sign-ins, per login, for the lock-out.
+    pub sign_in_guard: Arc<staff::SignInGuard>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             app,
             index,
             metrics: Arc::new(metrics::Metrics::default()),
+            sign_in_guard: Arc::new(staff::SignInGuard::default()),
         }
     }
 

@@ -21,6 +21,61 @@ use crate::pages::{Lang, render};
 /// The session cookie's name.
 pub const COOKIE: &str = "labbridge_session";
 
+/// Failed sign-ins a login may have within [`LOCK_WINDOW`] before it is locked for the rest of
+/// the window (password guessing needs thousands of tries; a person mistyping needs a few).
+pub const MAX_FAILURES: u32 = 5;
+/// The lock-out window.
+pub const LOCK_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Failed sign-ins per login, in this process's memory (several servers each count their own,
+/// which still bounds guessing to a few tries per window per server).
+#[derive(Debug, Default)]
+pub struct SignInGuard {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl SignInGuard {
+    fn key(login: &str) -> String {
+        login.trim().to_lowercase()
+    }
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, std::time::Instant)>>
+    {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the login is locked now.
+    pub fn locked(&self, login: &str) -> bool {
+        self.entries()
+            .get(&Self::key(login))
+            .is_some_and(|(count, since)| *count >= MAX_FAILURES && since.elapsed() < LOCK_WINDOW)
+    }
+
+    /// Counts a failure.
+    pub fn failed(&self, login: &str) {
+        let mut entries = self.entries();
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, since)| since.elapsed() < LOCK_WINDOW);
+        }
+        let entry = entries
+            .entry(Self::key(login))
+            .or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= LOCK_WINDOW {
+            *entry = (0, std::time::Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    /// Forgets the failures of a login that signed in.
+    pub fn succeeded(&self, login: &str) {
+        self.entries().remove(&Self::key(login));
+    }
+}
+
 /// The words of the staff pages in one language.
 pub struct StaffTexts {
     html_lang: &'static str,
@@ -34,6 +89,7 @@ pub struct StaffTexts {
     password_label: &'static str,
     sign_in: &'static str,
     wrong: &'static str,
+    locked: &'static str,
     not_staff: &'static str,
     heading: &'static str,
     signed_in_as: &'static str,
@@ -80,6 +136,7 @@ const ZH: StaffTexts = StaffTexts {
     password_label: "密码",
     sign_in: "登录",
     wrong: "账号或密码不正确。",
+    locked: "该账号登录失败次数过多，请 15 分钟后再试。",
     not_staff: "该账号不是科技局工作人员账号。",
     heading: "匹配建议",
     signed_in_as: "当前用户",
@@ -126,6 +183,7 @@ const EN: StaffTexts = StaffTexts {
     password_label: "Password",
     sign_in: "Sign in",
     wrong: "Wrong login or password.",
+    locked: "Too many failed sign-ins for this login; try again in 15 minutes.",
     not_staff: "This account is not a bureau staff account.",
     heading: "Partnership proposals",
     signed_in_as: "Signed in as",
@@ -283,7 +341,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let t = texts(form.lang);
     let next = safe_next(form.next.as_deref(), form.lang);
-    let failure = |error: &'static str| -> Result<Response, ApiError> {
+    let failure = |error: &'static str, status: StatusCode| -> Result<Response, ApiError> {
         let mut response = render(&LoginPage {
             t,
             lang: form.lang.code(),
@@ -291,19 +349,31 @@ pub async fn login(
             login: form.login.clone(),
             error: Some(error),
         })?;
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        *response.status_mut() = status;
         Ok(response)
     };
+    let guard = &state.sign_in_guard;
+    if guard.locked(&form.login) {
+        tracing::warn!(login = %form.login, "sign-in refused: too many failures");
+        return failure(t.locked, StatusCode::TOO_MANY_REQUESTS);
+    }
     let Some((token, account)) = state.app.sign_in(&form.login, &form.password).await? else {
-        return failure(t.wrong);
+        guard.failed(&form.login);
+        return failure(t.wrong, StatusCode::UNAUTHORIZED);
     };
+    guard.succeeded(&form.login);
     if !account.is_staff() {
         state.app.sign_out(&token).await?;
-        return failure(t.not_staff);
+        return failure(t.not_staff, StatusCode::UNAUTHORIZED);
     }
     tracing::info!(login = %account.login, "signed in");
+    let secure = if state.app.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         SESSION_HOURS * 3600
     );
     let mut response = Redirect::to(&next).into_response();

@@ -766,3 +766,66 @@ async fn staff_sign_in_review_proposals_and_exclude_a_pair() {
         1
     );
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_login() {
+    use labbridge_app::demo::{DEMO_STAFF_LOGIN, DEMO_STAFF_PASSWORD};
+    let (state, _dir) = demo_state().await;
+    for _ in 0..5 {
+        let (status, _, _) = post_form(
+            &state,
+            "/login",
+            None,
+            &[("login", DEMO_STAFF_LOGIN), ("password", "guess-guess")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked now, even with the right password (and in another case).
+    let (status, headers, body) = post_form(
+        &state,
+        "/login",
+        None,
+        &[("login", "DEMO-STAFF"), ("password", DEMO_STAFF_PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("15 分钟"), "{body}");
+    assert!(headers.get("set-cookie").is_none());
+    // Another login is not affected.
+    state
+        .app
+        .add_account(&labbridge_app::accounts::NewAccount {
+            login: "li.na",
+            display_name: "李娜",
+            role: "staff",
+            email: None,
+            password: "another-password",
+        })
+        .await
+        .expect("account");
+    let (status, headers, _) = post_form(
+        &state,
+        "/login",
+        None,
+        &[("login", "li.na"), ("password", "another-password")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        header(&headers, "set-cookie").contains("HttpOnly")
+            && !header(&headers, "set-cookie").contains("Secure")
+    );
+    // Behind HTTPS the cookie is marked Secure.
+    let mut secure = state.clone();
+    secure.app.settings.secure_cookies = true;
+    let (status, headers, _) = post_form(
+        &secure,
+        "/login",
+        None,
+        &[("login", "li.na"), ("password", "another-password")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(header(&headers, "set-cookie").ends_with("; Secure"));
+}
