@@ -64,11 +64,12 @@ pub struct NewAccount<'a> {
     pub password: &'a str,
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -149,7 +150,7 @@ impl App {
         };
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        let token = hex(&bytes);
         self.store
             .create_session(
                 &token_hash(&token),

@@ -72,8 +72,9 @@ pub struct ScoreParts {
     pub both: f64,
 }
 
-/// Why a proposal was made.
+/// Why a proposal was made (a pair staff excluded without a proposal has none of these).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Reasons {
     /// Words of the enterprise's needs found in the partner's profile.
     pub matched_terms: Vec<String>,
@@ -147,7 +148,8 @@ pub struct MatchReport {
 
 struct Partner {
     kind: Kind,
-    email: Option<String>,
+    /// The (non-public) domain of its e-mail, for conflicts of interest.
+    mail_domain: Option<String>,
     id: String,
     name: String,
     institution: String,
@@ -188,35 +190,33 @@ const PUBLIC_MAIL: [&str; 20] = [
     "yahoo.com.cn",
 ];
 
-fn mail_domain(email: &str) -> Option<String> {
+/// The domain of an address, unless it is a public mail service.
+pub fn mail_domain(email: &str) -> Option<String> {
     let (_, domain) = email.trim().rsplit_once('@')?;
     let domain = domain.trim().trim_end_matches('.').to_lowercase();
     (!domain.is_empty() && !PUBLIC_MAIL.contains(&domain.as_str())).then_some(domain)
 }
 
 /// Why a pair is a conflict of interest, if it is: the partner's e-mail is on the enterprise's
-/// own (non-public) mail domain — they work for it — or the partner's institution is the
-/// enterprise itself (its own lab, registered under its name). Either way the proposal would
+/// own mail domain (see [`mail_domain`]) — they work for it — or the partner's institution is
+/// the enterprise itself (its own lab, registered under its name). Either way the proposal would
 /// not be a cooperation with an outside university or institute.
 pub fn conflict(
-    enterprise: &labbridge_store::entity::enterprise::Model,
-    partner_email: Option<&str>,
+    enterprise_name: &str,
+    enterprise_domain: Option<&str>,
+    partner_domain: Option<&str>,
     partner_institution: &str,
 ) -> Option<String> {
-    let enterprise_domain = enterprise.contact_email.as_deref().and_then(mail_domain);
-    let partner_domain = partner_email.and_then(mail_domain);
-    if let (Some(ours), Some(theirs)) = (&enterprise_domain, &partner_domain)
+    if let (Some(ours), Some(theirs)) = (enterprise_domain, partner_domain)
         && (ours == theirs || theirs.ends_with(&format!(".{ours}")))
     {
         return Some(format!("same e-mail domain {ours}"));
     }
-    let name = enterprise.name.trim();
-    let institution = partner_institution.trim();
-    if !name.is_empty()
-        && !institution.is_empty()
-        && (institution == name || institution.contains(name))
-    {
-        return Some(format!("institution {institution} is the enterprise"));
+    let name = enterprise_name.trim();
+    if !name.is_empty() && partner_institution.contains(name) {
+        return Some(format!(
+            "institution {partner_institution} is the enterprise"
+        ));
     }
     None
 }
@@ -336,7 +336,7 @@ impl App {
                     .as_deref()
                     .and_then(|code| Level::parse(code).ok()),
                 programme_fit: false,
-                email: lab.email,
+                mail_domain: lab.email.as_deref().and_then(mail_domain),
                 id: lab.id,
                 name: lab.name,
                 institution: lab.institution,
@@ -355,7 +355,7 @@ impl App {
                 capacity: capacity(expert.capacity, EXPERT_CAPACITY).saturating_sub(used),
                 level: None,
                 programme_fit: in_programme || expert.open_to_post,
-                email: expert.email,
+                mail_domain: expert.email.as_deref().and_then(mail_domain),
                 id: expert.id,
                 name: expert.name,
                 institution: expert.institution,
@@ -377,6 +377,7 @@ impl App {
                 continue;
             }
             let enterprise = &entry.enterprise;
+            let enterprise_domain = enterprise.contact_email.as_deref().and_then(mail_domain);
             let chain = IndustryChain::parse(&enterprise.industry).unwrap_or(IndustryChain::Other);
             let products = crate::search::list_field(&enterprise.products).join(" ");
             let mut text = needs_by_enterprise
@@ -410,7 +411,14 @@ impl App {
                     continue;
                 }
                 let details = &partners[partner];
-                if conflict(enterprise, details.email.as_deref(), &details.institution).is_some() {
+                if conflict(
+                    &enterprise.name,
+                    enterprise_domain.as_deref(),
+                    details.mail_domain.as_deref(),
+                    &details.institution,
+                )
+                .is_some()
+                {
                     conflicts += 1;
                     continue;
                 }
@@ -745,7 +753,6 @@ impl App {
     /// Lists the proposals, optionally of one status, best first per enterprise.
     pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
         let enterprises = self.store.enterprise_names().await?;
-        let towns = self.store.enterprise_towns().await?;
         let experts = self.store.expert_names().await?;
         let labs = self.store.lab_names().await?;
         let mut rows: Vec<StoredProposal> = self
@@ -760,12 +767,11 @@ impl App {
                 } else {
                     &experts
                 };
-                let enterprise = enterprises
+                let (enterprise, town) = enterprises
                     .get(&row.enterprise_id)
                     .cloned()
                     .unwrap_or_default();
                 let partner = names.get(&row.partner_id).cloned().unwrap_or_default();
-                let town = towns.get(&row.enterprise_id).cloned().unwrap_or_default();
                 stored(row, enterprise, town, partner)
             })
             .collect();
@@ -827,40 +833,35 @@ fn accept(facts: &mut Facts, closes: &[String], day: NaiveDate) {
 mod tests {
     use super::*;
 
-    fn enterprise(name: &str, email: Option<&str>) -> labbridge_store::entity::enterprise::Model {
-        labbridge_store::entity::enterprise::Model {
-            id: "E1".to_owned(),
-            name: name.to_owned(),
-            credit_code: String::new(),
-            county_code: "370724".to_owned(),
-            town_code: String::new(),
-            town: String::new(),
-            industry: String::new(),
-            above_scale: true,
-            roster_year: 2026,
-            products: String::new(),
-            rd_staff: 0,
-            contact_email: email.map(str::to_owned),
-            owner: None,
-            content_hash: String::new(),
-            updated_at: chrono::Utc::now(),
-        }
+    /// The conflict of an enterprise and a partner, as the matcher asks it.
+    fn check(
+        name: &str,
+        email: Option<&str>,
+        partner_email: Option<&str>,
+        institution: &str,
+    ) -> Option<String> {
+        conflict(
+            name,
+            email.and_then(mail_domain).as_deref(),
+            partner_email.and_then(mail_domain).as_deref(),
+            institution,
+        )
     }
 
     #[test]
     fn conflicts_of_interest() {
-        let firm = enterprise("山东华建铝业集团有限公司", Some("rd@huajian-al.com"));
+        let firm = ("山东华建铝业集团有限公司", Some("rd@huajian-al.com"));
         // Same employer domain, also a sub-domain, in any case.
-        assert!(conflict(&firm, Some("li@huajian-al.com"), "山东大学").is_some());
-        assert!(conflict(&firm, Some("li@RD.Huajian-AL.com"), "山东大学").is_some());
+        assert!(check(firm.0, firm.1, Some("li@huajian-al.com"), "山东大学").is_some());
+        assert!(check(firm.0, firm.1, Some("li@RD.Huajian-AL.com"), "山东大学").is_some());
         // The enterprise's own lab.
-        assert!(conflict(&firm, None, "山东华建铝业集团有限公司技术中心").is_some());
+        assert!(check(firm.0, firm.1, None, "山东华建铝业集团有限公司技术中心").is_some());
         // A university colleague is no conflict; neither is a shared public mailbox.
-        assert!(conflict(&firm, Some("li@sdu.edu.cn"), "山东大学").is_none());
-        let public = enterprise("临朐某机械有限公司", Some("boss@163.com"));
-        assert!(conflict(&public, Some("prof@163.com"), "山东理工大学").is_none());
+        assert!(check(firm.0, firm.1, Some("li@sdu.edu.cn"), "山东大学").is_none());
+        let public = ("临朐某机械有限公司", Some("boss@163.com"));
+        assert!(check(public.0, public.1, Some("prof@163.com"), "山东理工大学").is_none());
         // Missing or malformed addresses never count.
-        assert!(conflict(&public, Some("not an address"), "山东理工大学").is_none());
-        assert!(conflict(&enterprise("", None), Some("@"), "").is_none());
+        assert!(check(public.0, public.1, Some("not an address"), "山东理工大学").is_none());
+        assert!(check("", None, Some("@"), "").is_none());
     }
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use labbridge_app::accounts::{Account, SESSION_HOURS};
-use labbridge_app::matching::{Exclusion, StoredProposal};
+use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
 use labbridge_app::sort::pinyin_key;
 use serde::Deserialize;
 
@@ -532,21 +532,9 @@ impl View {
     }
 }
 
-fn strings(value: &serde_json::Value, key: &str) -> Vec<String> {
-    value
-        .get(key)
-        .and_then(serde_json::Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
     let t = texts(lang);
+    let reasons: Reasons = serde_json::from_value(proposal.reasons.clone()).unwrap_or_default();
     let (kind_label, path) = if proposal.partner_kind == "lab" {
         (t.lab, "labs")
     } else {
@@ -562,8 +550,9 @@ fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
             crate::pages::encode(&proposal.partner_id)
         ),
         score: format!("{:.2}", proposal.score),
-        terms: strings(&proposal.reasons, "matched_terms").join("、"),
-        closes: strings(&proposal.reasons, "closes")
+        terms: reasons.matched_terms.join("、"),
+        closes: reasons
+            .closes
             .iter()
             .map(|code| match (code.as_str(), lang) {
                 ("A", Lang::Zh) => "产学研合作",
@@ -586,7 +575,8 @@ fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
 }
 
 struct Shown {
-    notice: Option<String>,
+    /// The id of the proposal just excluded, for a notice naming it.
+    excluded: Option<i64>,
     error: Option<String>,
     form: (String, String, String),
 }
@@ -599,6 +589,19 @@ async fn proposals_response(
 ) -> Result<Response, ApiError> {
     let lang = view.lang;
     let mut all = state.app.proposals(None).await?;
+    let notice = shown
+        .excluded
+        .and_then(|id| {
+            all.iter()
+                .find(|row| row.id == id && row.status == "excluded")
+        })
+        .map(|row| {
+            let t = texts(lang);
+            format!(
+                "{}：{} — {}。{}",
+                t.excluded_notice, row.enterprise, row.partner, t.never_again
+            )
+        });
     let mut towns: Vec<String> = all.iter().map(|row| row.town.clone()).collect();
     towns.sort_by_cached_key(|town| pinyin_key(town));
     towns.dedup();
@@ -661,7 +664,7 @@ async fn proposals_response(
         matching,
         previous_href: (page > 1).then(|| view.href(view.status.as_deref(), page - 1)),
         next_href: (page < pages).then(|| view.href(view.status.as_deref(), page + 1)),
-        notice: shown.notice,
+        notice,
         error: shown.error,
         form_enterprise: shown.form.0,
         form_kind: shown.form.1,
@@ -692,22 +695,6 @@ pub async fn proposals_page(
     let Some(account) = signed_in(&state, &headers).await?.filter(Account::is_staff) else {
         return Ok(to_login(query.lang));
     };
-    let notice = match query.excluded {
-        Some(id) => state
-            .app
-            .proposals(Some("excluded"))
-            .await?
-            .into_iter()
-            .find(|row| row.id == id)
-            .map(|row| {
-                let t = texts(query.lang);
-                format!(
-                    "{}：{} — {}。{}",
-                    t.excluded_notice, row.enterprise, row.partner, t.never_again
-                )
-            }),
-        None => None,
-    };
     let view = View::new(
         query.lang,
         query.status.as_deref(),
@@ -720,7 +707,7 @@ pub async fn proposals_page(
         account,
         view,
         Shown {
-            notice,
+            excluded: query.excluded,
             error: None,
             form: Default::default(),
         },
@@ -793,7 +780,7 @@ pub async fn exclude(
                 account,
                 view,
                 Shown {
-                    notice: None,
+                    excluded: None,
                     error: Some(error.message().to_owned()),
                     form: (form.enterprise_id, form.partner_kind, form.partner_id),
                 },

@@ -629,24 +629,20 @@ impl Store {
         Ok((row, false))
     }
 
-    /// Returns every enterprise's town, by id.
-    pub async fn enterprise_towns(&self) -> Result<HashMap<String, String>> {
-        names::<enterprise::Entity>(
-            &self.database,
-            enterprise::Column::Id,
-            enterprise::Column::Town,
-        )
-        .await
-    }
-
-    /// Returns every enterprise's name, by id.
-    pub async fn enterprise_names(&self) -> Result<HashMap<String, String>> {
-        names::<enterprise::Entity>(
-            &self.database,
-            enterprise::Column::Id,
-            enterprise::Column::Name,
-        )
-        .await
+    /// Returns every enterprise's name and town, by id.
+    pub async fn enterprise_names(&self) -> Result<HashMap<String, (String, String)>> {
+        let rows: Vec<(String, String, String)> = enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::Id)
+            .column(enterprise::Column::Name)
+            .column(enterprise::Column::Town)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, town)| (id, (name, town)))
+            .collect())
     }
 
     /// Returns every expert's name, by id.
