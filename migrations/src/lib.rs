@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_registry;
 mod m20261127_000002_create_sessions;
+mod m20261201_000003_create_proposal_loop;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_registry::Migration),
             Box::new(m20261127_000002_create_sessions::Migration),
+            Box::new(m20261201_000003_create_proposal_loop::Migration),
         ]
     }
 }

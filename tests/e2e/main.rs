@@ -5,5 +5,6 @@
 
 mod assign;
 mod cli;
+mod mail;
 mod serve;
 mod support;

@@ -36,6 +36,102 @@ pub struct Settings {
     /// a TLS proxy; `LABBRIDGE_SECURE_COOKIES`).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The SMTP server (`LABBRIDGE_SMTP_URL`): `smtp://host:port`, `smtp://user:pass@host:587`
+    /// (STARTTLS), `smtps://host`. Unset: mail waits in the outbox. A secret (it may hold a
+    /// password): environment or config file only.
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail (`LABBRIDGE_MAIL_FROM`), e.g. `临朐县科技局 <kjj@example.cn>`.
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+    /// The address the pages are reached at, for links in mail (`LABBRIDGE_BASE_URL`).
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// The bureau's own address: escalations without a responsible staff member, the weekly
+    /// digest (`LABBRIDGE_BUREAU_EMAIL`).
+    #[serde(default)]
+    pub bureau_email: Option<String>,
+    /// Days without an answer before a reminder (`LABBRIDGE_REMIND_AFTER_DAYS`).
+    #[serde(default = "default_remind_after_days")]
+    pub remind_after_days: u32,
+    /// Reminders before escalation to staff (`LABBRIDGE_MAX_REMINDERS`).
+    #[serde(default = "default_max_reminders")]
+    pub max_reminders: u32,
+    /// Days an answer link stays valid; a proposal still unanswered after that expires
+    /// (`LABBRIDGE_ANSWER_DAYS`).
+    #[serde(default = "default_answer_days")]
+    pub answer_days: u32,
+    /// Days a pair declined with 条件不成熟 (and other holding reasons) is not proposed again
+    /// (`LABBRIDGE_HOLD_DAYS`).
+    #[serde(default = "default_hold_days")]
+    pub hold_days: u32,
+    /// Days a 精力不足 decline lowers the partner's capacity (`LABBRIDGE_BUSY_DAYS`).
+    #[serde(default = "default_busy_days")]
+    pub busy_days: u32,
+    /// Mails sent at once, the SMTP pool's size (`LABBRIDGE_OUTBOX_CONCURRENCY`).
+    #[serde(default = "default_outbox_concurrency")]
+    pub outbox_concurrency: u32,
+    /// Seconds a claimed mail stays reserved for its worker (`LABBRIDGE_OUTBOX_LEASE_SECS`).
+    #[serde(default = "default_outbox_lease_secs")]
+    pub outbox_lease_secs: u64,
+    /// Seconds one SMTP send may take (`LABBRIDGE_SMTP_TIMEOUT_SECS`).
+    #[serde(default = "default_smtp_timeout_secs")]
+    pub smtp_timeout_secs: u64,
+    /// Attempts before a mail is given up (`LABBRIDGE_MAIL_MAX_ATTEMPTS`).
+    #[serde(default = "default_mail_max_attempts")]
+    pub mail_max_attempts: u32,
+    /// Seconds before the first retry; each later one doubles, up to an hour
+    /// (`LABBRIDGE_MAIL_RETRY_SECS`).
+    #[serde(default = "default_mail_retry_secs")]
+    pub mail_retry_secs: u64,
+}
+
+fn default_mail_from() -> String {
+    "labbridge <noreply@labbridge.invalid>".to_owned()
+}
+
+fn default_base_url() -> String {
+    "http://127.0.0.1:8080".to_owned()
+}
+
+fn default_remind_after_days() -> u32 {
+    7
+}
+
+fn default_max_reminders() -> u32 {
+    2
+}
+
+fn default_answer_days() -> u32 {
+    30
+}
+
+fn default_hold_days() -> u32 {
+    180
+}
+
+fn default_busy_days() -> u32 {
+    90
+}
+
+fn default_outbox_concurrency() -> u32 {
+    8
+}
+
+fn default_outbox_lease_secs() -> u64 {
+    120
+}
+
+fn default_smtp_timeout_secs() -> u64 {
+    30
+}
+
+fn default_mail_max_attempts() -> u32 {
+    8
+}
+
+fn default_mail_retry_secs() -> u64 {
+    30
 }
 
 /// The most partners an enterprise may be given (a bureau cannot follow up more).
@@ -60,6 +156,20 @@ impl Default for Settings {
             min_partners: default_min_partners(),
             max_partners: default_max_partners(),
             secure_cookies: false,
+            smtp_url: None,
+            mail_from: default_mail_from(),
+            base_url: default_base_url(),
+            bureau_email: None,
+            remind_after_days: default_remind_after_days(),
+            max_reminders: default_max_reminders(),
+            answer_days: default_answer_days(),
+            hold_days: default_hold_days(),
+            busy_days: default_busy_days(),
+            outbox_concurrency: default_outbox_concurrency(),
+            outbox_lease_secs: default_outbox_lease_secs(),
+            smtp_timeout_secs: default_smtp_timeout_secs(),
+            mail_max_attempts: default_mail_max_attempts(),
+            mail_retry_secs: default_mail_retry_secs(),
         }
     }
 }
@@ -90,7 +200,7 @@ pub struct Overrides {
     pub secure_cookies: Option<bool>,
 }
 
-const ENV_KEYS: [&str; 8] = [
+const ENV_KEYS: [&str; 22] = [
     "data_dir",
     "database_url",
     "county",
@@ -99,6 +209,20 @@ const ENV_KEYS: [&str; 8] = [
     "min_partners",
     "max_partners",
     "secure_cookies",
+    "smtp_url",
+    "mail_from",
+    "base_url",
+    "bureau_email",
+    "remind_after_days",
+    "max_reminders",
+    "answer_days",
+    "hold_days",
+    "busy_days",
+    "outbox_concurrency",
+    "outbox_lease_secs",
+    "smtp_timeout_secs",
+    "mail_max_attempts",
+    "mail_retry_secs",
 ];
 
 impl Settings {
@@ -142,6 +266,34 @@ impl Settings {
                 "partners per enterprise: min {} and max {} must satisfy 0 ≤ min ≤ max, 1 ≤ max ≤ {PARTNERS_LIMIT}",
                 self.min_partners, self.max_partners
             )));
+        }
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "base URL '{}' must start with http:// or https://",
+                self.base_url
+            )));
+        }
+        if self
+            .mail_from
+            .parse::<labbridge_notify::MailboxAddress>()
+            .is_err()
+        {
+            return Err(Error::Config(format!(
+                "mail_from '{}' is not an address like 科技局 <kjj@example.cn>",
+                self.mail_from
+            )));
+        }
+        if self.outbox_concurrency == 0 || self.outbox_concurrency > 64 {
+            return Err(Error::Config(format!(
+                "outbox_concurrency {} must be between 1 and 64",
+                self.outbox_concurrency
+            )));
+        }
+        if self.answer_days == 0 || self.remind_after_days == 0 || self.mail_max_attempts == 0 {
+            return Err(Error::Config(
+                "answer_days, remind_after_days and mail_max_attempts must be at least 1"
+                    .to_owned(),
+            ));
         }
         Ok(())
     }

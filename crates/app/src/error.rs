@@ -75,3 +75,9 @@ impl Error {
 
 /// Result of a use case.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<labbridge_store::DbErr> for Error {
+    fn from(error: labbridge_store::DbErr) -> Self {
+        Error::Store(labbridge_store::Error::Database(error))
+    }
+}

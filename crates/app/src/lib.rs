@@ -3,7 +3,8 @@
 //!
 //! [`App`] holds the settings and the open [`Store`]; its methods are the use cases:
 //! [`App::import_file`] (all-or-nothing imports), [`App::load_demo`] (the demo county) and
-//! [`App::coverage`] (the two-coverage report). Errors carry an HTTP-free [`ErrorKind`].
+//! [`App::coverage`] (the two-coverage report), [`App::run_matcher`] and the proposal loop of
+//! [`proposals`] (approve, answers by link, evidence, reminders, the outbox worker). Errors carry an HTTP-free [`ErrorKind`].
 //!
 //! Place in the graph: depends on `labbridge-domain` and `labbridge-store`; the server and the
 //! command line depend on it.
@@ -18,6 +19,7 @@ mod error;
 pub mod eval;
 pub mod import;
 pub mod matching;
+pub mod proposals;
 pub mod search;
 pub mod sort;
 

@@ -19,10 +19,13 @@ use chrono::NaiveDate;
 use labbridge_domain::Divisions;
 use labbridge_domain::coverage::{self, Facts, Gap, Period};
 use labbridge_domain::model::{IndustryChain, Level};
+use labbridge_domain::proposal::{
+    ActorKind, DeclineReason, ProposalAction, ProposalStatus, transition,
+};
 use labbridge_matcher::{Demand, Problem, SCORE_SCALE};
 use labbridge_search::{Kind, Request, SearchIndex};
-use labbridge_store::RosterEntry;
-use labbridge_store::entity::proposal;
+use labbridge_store::entity::{proposal, proposal_event};
+use labbridge_store::{ProposalChange, RosterEntry, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::coverage::{CoverageReport, facts_of, report, report_of_facts};
@@ -33,8 +36,6 @@ const CANDIDATES: usize = 20;
 /// Default capacities when the registry gives none.
 const EXPERT_CAPACITY: u32 = 3;
 const LAB_CAPACITY: u32 = 5;
-/// Proposal statuses that no longer hold a place (and may not be proposed again).
-const REFUSED: [&str; 2] = ["declined", "excluded"];
 
 /// How to run the matcher.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -304,28 +305,22 @@ impl App {
             }
         }
         let existing = store.proposals().await?;
-        let refused: HashSet<(String, String)> = existing
-            .iter()
-            .filter(|row| REFUSED.contains(&row.status.as_str()))
-            .map(|row| (row.enterprise_id.clone(), row.partner_id.clone()))
-            .collect();
-        let mut kept_by_enterprise: HashMap<String, u32> = HashMap::new();
-        let mut kept_by_partner: HashMap<String, u32> = HashMap::new();
-        for row in existing
-            .iter()
-            .filter(|row| row.status != "proposed" && !REFUSED.contains(&row.status.as_str()))
-        {
-            *kept_by_enterprise
-                .entry(row.enterprise_id.clone())
-                .or_default() += 1;
-            *kept_by_partner.entry(row.partner_id.clone()).or_default() += 1;
-        }
+        let history = PairHistory::of(
+            &existing,
+            chrono::Utc::now(),
+            self.settings.hold_days,
+            self.settings.busy_days,
+        );
+        let refused = &history.refused;
+        let kept_by_enterprise = &history.kept_by_enterprise;
+        let kept_by_partner = &history.kept_by_partner;
 
         let memberships = store.expert_programs().await?;
         let mut partners: Vec<Partner> = Vec::new();
         let mut partner_index: HashMap<(Kind, String), usize> = HashMap::new();
         for lab in store.labs_since(None).await? {
-            let used = kept_by_partner.get(&lab.id).copied().unwrap_or(0);
+            let used = kept_by_partner.get(&lab.id).copied().unwrap_or(0)
+                + history.busy.get(&lab.id).copied().unwrap_or(0);
             partner_index.insert((Kind::Lab, lab.id.clone()), partners.len());
             partners.push(Partner {
                 kind: Kind::Lab,
@@ -344,7 +339,8 @@ impl App {
             });
         }
         for expert in store.experts_since(None).await? {
-            let used = kept_by_partner.get(&expert.id).copied().unwrap_or(0);
+            let used = kept_by_partner.get(&expert.id).copied().unwrap_or(0)
+                + history.busy.get(&expert.id).copied().unwrap_or(0);
             let in_programme = memberships
                 .get(&expert.id)
                 .is_some_and(|programs| !programs.is_empty());
@@ -634,12 +630,18 @@ impl App {
                     gap: view.gap.clone(),
                     score: view.score,
                     reasons: serde_json::to_string(&view.reasons).unwrap_or_default(),
-                    status: "proposed".to_owned(),
+                    status: ProposalStatus::Proposed.code().to_owned(),
                     created_at: now,
                     updated_at: now,
+                    decline_reason: None,
+                    note: None,
+                    partnership_id: None,
+                    reminders: 0,
+                    contacted_at: None,
+                    escalated_at: None,
                 })
                 .collect();
-            store.replace_proposed(rows).await?;
+            self.replace_proposed(&existing, rows, now).await?;
         }
         Ok(MatchReport {
             year,
@@ -656,6 +658,143 @@ impl App {
             town_priorities,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+}
+
+/// What earlier proposals of each pair and partner say about the next run.
+#[derive(Debug, Default)]
+pub struct PairHistory {
+    /// (enterprise, partner) pairs not to propose: excluded or rejected by staff, declined with
+    /// 方向不符 or 已有合作 (for good), or with another reason within the hold period.
+    pub refused: HashSet<(String, String)>,
+    /// Places each enterprise holds in proposals under way and partnerships.
+    pub kept_by_enterprise: HashMap<String, u32>,
+    /// Places each partner holds.
+    pub kept_by_partner: HashMap<String, u32>,
+    /// Capacity each partner lost to 精力不足 declines within the busy period.
+    pub busy: HashMap<String, u32>,
+}
+
+impl PairHistory {
+    /// Reads the proposals as of `now`, with the hold and busy periods in days.
+    pub fn of(
+        rows: &[proposal::Model],
+        now: chrono::DateTime<chrono::Utc>,
+        hold_days: u32,
+        busy_days: u32,
+    ) -> Self {
+        let mut history = Self::default();
+        let hold_since = now - chrono::Duration::days(i64::from(hold_days));
+        let busy_since = now - chrono::Duration::days(i64::from(busy_days));
+        for row in rows {
+            let Ok(status) = ProposalStatus::parse(&row.status) else {
+                continue;
+            };
+            let pair = (row.enterprise_id.clone(), row.partner_id.clone());
+            if status.holds_capacity() {
+                *history
+                    .kept_by_enterprise
+                    .entry(row.enterprise_id.clone())
+                    .or_default() += 1;
+                *history
+                    .kept_by_partner
+                    .entry(row.partner_id.clone())
+                    .or_default() += 1;
+                // A pair under way is not proposed a second time.
+                history.refused.insert(pair);
+                continue;
+            }
+            match status {
+                ProposalStatus::Excluded | ProposalStatus::Rejected => {
+                    history.refused.insert(pair);
+                }
+                ProposalStatus::DeclinedByPartner | ProposalStatus::DeclinedByEnterprise => {
+                    let reason = row
+                        .decline_reason
+                        .as_deref()
+                        .and_then(|code| DeclineReason::parse(code).ok())
+                        .unwrap_or(DeclineReason::Other);
+                    let effect = reason.effect();
+                    if effect.exclude_pair || (effect.hold_pair && row.updated_at >= hold_since) {
+                        history.refused.insert(pair);
+                    }
+                    if effect.lower_capacity
+                        && status == ProposalStatus::DeclinedByPartner
+                        && row.updated_at >= busy_since
+                    {
+                        *history.busy.entry(row.partner_id.clone()).or_default() += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        history
+    }
+}
+
+fn creation_event(
+    row: &proposal::Model,
+    actor: &str,
+    reason: Option<String>,
+) -> proposal_event::Model {
+    proposal_event::Model {
+        id: 0,
+        proposal_id: row.id,
+        from_status: None,
+        to_status: row.status.clone(),
+        action: ProposalAction::Propose.code().to_owned(),
+        actor_kind: if actor == "matcher" {
+            ActorKind::System.code().to_owned()
+        } else {
+            ActorKind::Staff.code().to_owned()
+        },
+        actor: actor.to_owned(),
+        reason,
+        created_at: row.created_at,
+    }
+}
+
+impl App {
+    /// A matcher re-run: the proposals still awaiting review are superseded (kept, with an
+    /// event each) and the new ones inserted, in one transaction.
+    async fn replace_proposed(
+        &self,
+        existing: &[proposal::Model],
+        rows: Vec<proposal::Model>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let superseded: Vec<&proposal::Model> = existing
+            .iter()
+            .filter(|row| row.status == ProposalStatus::Proposed.code())
+            .collect();
+        let next = transition(ProposalStatus::Proposed, ProposalAction::Supersede)
+            .map_err(|error| crate::Error::Conflict(error.to_string()))?;
+        let transaction = self.store.begin().await?;
+        let ids: Vec<i64> = superseded.iter().map(|row| row.id).collect();
+        Store::set_proposal_statuses(&transaction, &ids, next, now).await?;
+        let mut events: Vec<proposal_event::Model> = superseded
+            .iter()
+            .map(|row| proposal_event::Model {
+                id: 0,
+                proposal_id: row.id,
+                from_status: Some(ProposalStatus::Proposed.code().to_owned()),
+                to_status: next.code().to_owned(),
+                action: ProposalAction::Supersede.code().to_owned(),
+                actor_kind: ActorKind::System.code().to_owned(),
+                actor: "matcher".to_owned(),
+                reason: Some("a later run of labbridge match".to_owned()),
+                created_at: now,
+            })
+            .collect();
+        let stored = Store::insert_proposals(&transaction, rows).await?;
+        events.extend(
+            stored
+                .iter()
+                .map(|row| creation_event(row, "matcher", None)),
+        );
+        Store::insert_events(&transaction, events).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 }
 
@@ -676,12 +815,27 @@ pub struct StoredProposal {
     pub partner_id: String,
     /// The partner's name.
     pub partner: String,
+    /// The partner's institution.
+    pub institution: String,
     /// The coverages the enterprise missed: `A`, `B` or `AB`.
     pub gap: String,
     /// The score, 0–1.
     pub score: f64,
-    /// `proposed`, `approved`, `sent`, `accepted`, `declined`, `excluded`.
+    /// A `ProposalStatus` code: `proposed`, `approved`, `rejected`, `sent`,
+    /// `accepted_by_partner`, `declined_by_partner`, `accepted`, `declined_by_enterprise`,
+    /// `active`, `withdrawn`, `expired`, `superseded`, `excluded`.
     pub status: String,
+    /// The decline reason code, after a decline.
+    pub decline_reason: Option<String>,
+    /// The decliner's or staff's note.
+    pub note: Option<String>,
+    /// The partnership made from it, once active.
+    pub partnership_id: Option<String>,
+    /// Reminders sent for the awaited answer.
+    pub reminders: i32,
+    /// When its status last changed.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Why (matched terms, gaps, what it closes, score parts).
     #[schema(value_type = Object)]
     pub reasons: serde_json::Value,
@@ -707,60 +861,198 @@ pub struct Exclusion {
 impl App {
     /// Excludes a pair from matching: it is never proposed again, and a proposal of it still
     /// `proposed` is withdrawn. Returns the row and whether it was excluded already.
-    pub async fn exclude(&self, exclusion: &Exclusion) -> Result<(StoredProposal, bool)> {
+    pub async fn exclude(
+        &self,
+        exclusion: &Exclusion,
+        actor: &crate::proposals::Actor,
+    ) -> Result<(StoredProposal, bool)> {
         let enterprise_id = exclusion.enterprise_id.trim();
         let partner_id = exclusion.partner_id.trim();
+        let reason = exclusion
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default();
+        if reason.chars().count() > crate::proposals::NOTE_LIMIT {
+            return Err(crate::Error::Invalid(format!(
+                "reason: at most {} characters",
+                crate::proposals::NOTE_LIMIT
+            )));
+        }
         let Some(enterprise) = self.store.enterprise(enterprise_id).await? else {
             return Err(crate::Error::NotFound(format!(
                 "no enterprise '{enterprise_id}'"
             )));
         };
-        let partner = match exclusion.partner_kind.trim() {
-            "lab" => self.store.lab(partner_id).await?.map(|lab| lab.name),
-            "expert" => self
+        let kind = labbridge_domain::model::PartnerKind::parse(exclusion.partner_kind.trim())
+            .ok()
+            .filter(|kind| *kind != labbridge_domain::model::PartnerKind::Institution)
+            .ok_or_else(|| {
+                crate::Error::Invalid(format!(
+                    "partner_kind '{}' is not one of lab, expert",
+                    exclusion.partner_kind.trim()
+                ))
+            })?;
+        let partner = match kind {
+            labbridge_domain::model::PartnerKind::Lab => {
+                self.store.lab(partner_id).await?.map(|lab| lab.name)
+            }
+            _ => self
                 .store
                 .expert(partner_id)
                 .await?
                 .map(|expert| expert.name),
-            other => {
-                return Err(crate::Error::Invalid(format!(
-                    "partner_kind '{other}' is not one of lab, expert"
-                )));
-            }
         };
-        let Some(partner) = partner else {
+        if partner.is_none() {
             return Err(crate::Error::NotFound(format!(
                 "no {} '{partner_id}'",
-                exclusion.partner_kind.trim()
+                kind.code()
             )));
-        };
-        let reasons = serde_json::json!({ "excluded_by_staff": exclusion.reason.as_deref().unwrap_or_default() });
-        let (row, already) = self
-            .store
-            .exclude_pair(
-                enterprise_id,
-                exclusion.partner_kind.trim(),
-                partner_id,
-                &reasons.to_string(),
+        }
+        let now = chrono::Utc::now();
+        let note = format!("{reason}（{}）", actor.name);
+        let added = serde_json::json!({ "excluded_by_staff": reason, "excluded_by": actor.name });
+        let transaction = self.store.begin().await?;
+        let existing =
+            Store::proposals_of_pair(&transaction, enterprise_id, kind.code(), partner_id).await?;
+        if let Some(row) = existing
+            .iter()
+            .find(|row| row.status == ProposalStatus::Excluded.code())
+        {
+            let row = row.clone();
+            transaction.commit().await?;
+            return Ok((self.stored_row(row, &enterprise).await?, true));
+        }
+        let row = if let Some(row) = existing
+            .into_iter()
+            .find(|row| row.status == ProposalStatus::Proposed.code())
+        {
+            // The matcher's reasons stay, with the staff's added beside them.
+            let merged = match serde_json::from_str::<serde_json::Value>(&row.reasons) {
+                Ok(serde_json::Value::Object(mut kept)) => {
+                    if let serde_json::Value::Object(added) = added {
+                        kept.extend(added);
+                    }
+                    serde_json::Value::Object(kept).to_string()
+                }
+                _ => added.to_string(),
+            };
+            let from = ProposalStatus::Proposed;
+            let to = transition(from, ProposalAction::Exclude)
+                .map_err(|error| crate::Error::Conflict(error.to_string()))?;
+            let id = row.id;
+            let stored = Store::set_proposal_status(
+                &transaction,
+                row,
+                to,
+                ProposalChange {
+                    note: Some(note.clone()),
+                    reasons: Some(merged),
+                    ..ProposalChange::default()
+                },
+                now,
             )
             .await?;
-        Ok((
-            stored(row, enterprise.name, enterprise.town, partner),
-            already,
+            Store::insert_events(
+                &transaction,
+                vec![proposal_event::Model {
+                    id: 0,
+                    proposal_id: id,
+                    from_status: Some(from.code().to_owned()),
+                    to_status: to.code().to_owned(),
+                    action: ProposalAction::Exclude.code().to_owned(),
+                    actor_kind: actor.kind.code().to_owned(),
+                    actor: actor.name.clone(),
+                    reason: Some(reason.to_owned()).filter(|reason| !reason.is_empty()),
+                    created_at: now,
+                }],
+            )
+            .await?;
+            stored
+        } else {
+            let mut stored = Store::insert_proposals(
+                &transaction,
+                vec![proposal::Model {
+                    id: 0,
+                    enterprise_id: enterprise_id.to_owned(),
+                    partner_kind: kind.code().to_owned(),
+                    partner_id: partner_id.to_owned(),
+                    gap: String::new(),
+                    score: 0.0,
+                    reasons: added.to_string(),
+                    status: ProposalStatus::Excluded.code().to_owned(),
+                    created_at: now,
+                    updated_at: now,
+                    decline_reason: None,
+                    note: Some(note.clone()),
+                    partnership_id: None,
+                    reminders: 0,
+                    contacted_at: None,
+                    escalated_at: None,
+                }],
+            )
+            .await?;
+            let row = stored
+                .pop()
+                .ok_or_else(|| crate::Error::Conflict("the exclusion was not stored".to_owned()))?;
+            Store::insert_events(
+                &transaction,
+                vec![creation_event(
+                    &row,
+                    &actor.name,
+                    Some(reason.to_owned()).filter(|reason| !reason.is_empty()),
+                )],
+            )
+            .await?;
+            row
+        };
+        transaction.commit().await?;
+        Ok((self.stored_row(row, &enterprise).await?, false))
+    }
+
+    pub(crate) async fn stored_row(
+        &self,
+        row: proposal::Model,
+        enterprise: &labbridge_store::entity::enterprise::Model,
+    ) -> Result<StoredProposal> {
+        let (partner, institution) = if row.partner_kind == "lab" {
+            self.store
+                .lab(&row.partner_id)
+                .await?
+                .map(|lab| (lab.name, lab.institution))
+                .unwrap_or_default()
+        } else {
+            self.store
+                .expert(&row.partner_id)
+                .await?
+                .map(|expert| (expert.name, expert.institution))
+                .unwrap_or_default()
+        };
+        Ok(stored(
+            row,
+            enterprise.name.clone(),
+            enterprise.town.clone(),
+            partner,
+            institution,
         ))
     }
 
     /// Lists the proposals, optionally of one status, best first per enterprise.
     pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
+        if let Some(status) = status {
+            ProposalStatus::parse(status)
+                .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+        }
         let enterprises = self.store.enterprise_names().await?;
         let experts = self.store.expert_names().await?;
         let labs = self.store.lab_names().await?;
+        let institutions = self.store.partner_institutions().await?;
         let mut rows: Vec<StoredProposal> = self
             .store
             .proposals()
             .await?
             .into_iter()
-            .filter(|row| status.is_none_or(|status| row.status == status))
+            .filter(|row| status.is_none_or(|status| row.status == status.trim()))
             .map(|row| {
                 let names = if row.partner_kind == "lab" {
                     &labs
@@ -772,7 +1064,11 @@ impl App {
                     .cloned()
                     .unwrap_or_default();
                 let partner = names.get(&row.partner_id).cloned().unwrap_or_default();
-                stored(row, enterprise, town, partner)
+                let institution = institutions
+                    .get(&(row.partner_kind.clone(), row.partner_id.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                stored(row, enterprise, town, partner, institution)
             })
             .collect();
         rows.sort_by(|left, right| {
@@ -790,11 +1086,13 @@ fn stored(
     enterprise: String,
     town: String,
     partner: String,
+    institution: String,
 ) -> StoredProposal {
     StoredProposal {
         enterprise,
         town,
         partner,
+        institution,
         reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
         id: row.id,
         enterprise_id: row.enterprise_id,
@@ -803,6 +1101,11 @@ fn stored(
         gap: row.gap,
         score: row.score,
         status: row.status,
+        decline_reason: row.decline_reason,
+        note: row.note,
+        partnership_id: row.partnership_id,
+        reminders: row.reminders,
+        updated_at: row.updated_at,
         created_at: row.created_at,
     }
 }

@@ -94,6 +94,9 @@ app_suite!(
     matcher_closes_the_demo_countys_gaps,
     sign_in_checks_the_password_and_sessions_end,
     re_adding_resets_the_password_and_bad_accounts_are_refused,
+    proposal_loop_moves_coverage,
+    random_actions_follow_the_table,
+    silence_brings_reminders_then_staff_then_expiry,
 );
 
 fn write_jsonl(path: &Path, values: &[Value]) {
@@ -771,10 +774,17 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         }
     }
 
-    // A declined pair is never proposed again; a re-run replaces what is still `proposed`.
+    // A pair declined as 方向不符 is never proposed again; a re-run supersedes what is still
+    // `proposed` (kept, with an event) and adds the new proposals.
     let declined = stored[0].clone();
+    let before_rerun = labbridge_store::entity::proposal::Entity::find()
+        .all(app.store.connection())
+        .await
+        .expect("rows")
+        .len();
     let mut active = declined.clone().into_active_model();
-    active.status = ActiveValue::Set("declined".to_owned());
+    active.status = ActiveValue::Set("declined_by_partner".to_owned());
+    active.decline_reason = ActiveValue::Set(Some("direction_mismatch".to_owned()));
     active
         .update(app.store.connection())
         .await
@@ -795,9 +805,19 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         .all(app.store.connection())
         .await
         .expect("rows");
-    assert_eq!(rows.len(), again.proposals.len() + 1);
+    assert_eq!(rows.len(), before_rerun + again.proposals.len());
     assert_eq!(
-        rows.iter().filter(|row| row.status == "declined").count(),
+        rows.iter().filter(|row| row.status == "proposed").count(),
+        again.proposals.len()
+    );
+    assert_eq!(
+        rows.iter().filter(|row| row.status == "superseded").count(),
+        before_rerun - 1
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.status == "declined_by_partner")
+            .count(),
         1
     );
 
@@ -919,4 +939,497 @@ async fn re_adding_resets_the_password_and_bad_accounts_are_refused(fixture: &Fi
         let error = app.add_account(&bad).await.expect_err("refused");
         assert_eq!(error.kind(), labbridge_app::ErrorKind::Invalid, "{error}");
     }
+}
+
+/// The answer link in a queued mail's text.
+fn link_in(text: &str) -> String {
+    let start = text.find("/answer/").expect("an answer link") + "/answer/".len();
+    text[start..start + 64].to_owned()
+}
+
+async fn outbox_rows(app: &App) -> Vec<labbridge_store::entity::outbox::Model> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    labbridge_store::entity::outbox::Entity::find()
+        .order_by_asc(labbridge_store::entity::outbox::Column::Id)
+        .all(app.store.connection())
+        .await
+        .expect("outbox")
+}
+
+async fn proposal_loop_moves_coverage(fixture: &Fixture) {
+    use labbridge_app::proposals::{Actor, AnswerForm, Evidence, LinkState};
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let today = labbridge_app::today();
+    app.run_matcher(&index, today, Default::default())
+        .await
+        .expect("match");
+    let before = app.coverage(None, today).await.expect("coverage");
+    let proposals = app.proposals(Some("proposed")).await.expect("proposals");
+    // An enterprise that only lacks A: one accepted partnership covers it.
+    let chosen = proposals
+        .iter()
+        .find(|row| row.gap == "A")
+        .expect("a proposal for gap A")
+        .clone();
+    let other = proposals
+        .iter()
+        .find(|row| row.id != chosen.id && row.enterprise_id != chosen.enterprise_id)
+        .expect("another")
+        .clone();
+    let staff = Actor::staff("wang.li");
+
+    // Approving queues one mail per proposal, with a link; a second approval skips.
+    let outcome = app
+        .approve(&[chosen.id, other.id], &staff)
+        .await
+        .expect("approve");
+    assert_eq!(outcome.done.len(), 2, "{outcome:?}");
+    let again = app.approve(&[chosen.id], &staff).await.expect("again");
+    assert!(again.done.is_empty() && again.skipped.len() == 1);
+    let mail = outbox_rows(app).await;
+    assert_eq!(mail.len(), 2);
+    let partner_mail = mail
+        .iter()
+        .find(|row| row.proposal_id == Some(chosen.id))
+        .expect("partner mail");
+    assert_eq!(partner_mail.kind, "partner_proposal");
+    assert!(
+        partner_mail.subject.contains(&chosen.enterprise),
+        "{}",
+        partner_mail.subject
+    );
+    let token = link_in(&partner_mail.body);
+
+    // GET changes nothing.
+    let view = app.answer_view(&token).await.expect("view");
+    assert_eq!(view.state, LinkState::Open);
+    assert_eq!(view.facts.enterprise, chosen.enterprise);
+    let detail = app.proposal_detail(chosen.id).await.expect("detail");
+    assert_eq!(detail.proposal.status, "approved");
+
+    // A decline without a reason is refused before anything changes.
+    let no_reason = AnswerForm {
+        decision: "decline".into(),
+        reason: String::new(),
+        note: String::new(),
+    };
+    assert!(no_reason.validate().is_err());
+
+    let accept = AnswerForm {
+        decision: "accept".into(),
+        reason: String::new(),
+        note: "乐意合作".into(),
+    }
+    .validate()
+    .expect("valid");
+    let after = app.answer(&token, &accept).await.expect("answer");
+    assert_eq!(after.state, LinkState::Used);
+    assert_eq!(after.status.code(), "accepted_by_partner");
+    // A second POST changes nothing.
+    let decline = AnswerForm {
+        decision: "decline".into(),
+        reason: "方向不符".into(),
+        note: String::new(),
+    }
+    .validate()
+    .expect("valid");
+    let second = app.answer(&token, &decline).await.expect("second");
+    assert_eq!(second.state, LinkState::Used);
+    assert_eq!(second.status.code(), "accepted_by_partner");
+
+    // The enterprise is asked, without the partner's address (PIPL art. 23).
+    let mail = outbox_rows(app).await;
+    let ask = mail
+        .iter()
+        .find(|row| row.kind == "enterprise_ask")
+        .expect("the enterprise is asked");
+    let partner_email = app
+        .store
+        .expert(&chosen.partner_id)
+        .await
+        .expect("expert")
+        .and_then(|expert| expert.email)
+        .or(app
+            .store
+            .lab(&chosen.partner_id)
+            .await
+            .expect("lab")
+            .and_then(|lab| lab.email))
+        .expect("partner address");
+    assert!(!ask.body.contains(&partner_email), "{}", ask.body);
+    let enterprise_token = link_in(&ask.body);
+    app.answer(&enterprise_token, &accept)
+        .await
+        .expect("enterprise accepts");
+    let contacts: Vec<_> = outbox_rows(app)
+        .await
+        .into_iter()
+        .filter(|row| row.kind == "contacts")
+        .collect();
+    assert_eq!(contacts.len(), 2, "each side gets the other's contact");
+    assert!(contacts.iter().any(|row| row.body.contains(&partner_email)));
+
+    // Evidence: refused when invalid, then the partnership counts at once.
+    let mut evidence = Evidence {
+        kind: "技术开发合同".into(),
+        contract_number: Some("LQ-2026-001".into()),
+        registration_number: Some("2026370724000123".into()),
+        valid_from: "2026-13-01".into(),
+        valid_to: None,
+        centre_level: None,
+        centre_number: None,
+        centre_recognized_on: None,
+        centre_review_due: None,
+        rd_staff: None,
+    };
+    assert!(
+        app.record_evidence(chosen.id, &evidence, &staff)
+            .await
+            .is_err()
+    );
+    evidence.valid_from = today.to_string();
+    let active = app
+        .record_evidence(chosen.id, &evidence, &staff)
+        .await
+        .expect("evidence");
+    assert_eq!(active.status, "active");
+    let after = app.coverage(None, today).await.expect("coverage");
+    assert_eq!(after.covered, before.covered + 1);
+    assert_eq!(after.cooperation, before.cooperation + 1);
+
+    // The timeline holds every step, each with its actor.
+    let detail = app.proposal_detail(chosen.id).await.expect("detail");
+    let steps: Vec<&str> = detail
+        .events
+        .iter()
+        .map(|event| event.to.as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "proposed",
+            "approved",
+            "accepted_by_partner",
+            "accepted",
+            "active"
+        ]
+    );
+    assert_eq!(detail.events[1].actor, "wang.li");
+    assert_eq!(detail.events[2].actor_kind, "partner_link");
+
+    // A decline with 方向不符 keeps the pair out of the next run.
+    let other_token = link_in(
+        &outbox_rows(app)
+            .await
+            .iter()
+            .find(|row| row.proposal_id == Some(other.id))
+            .expect("mail")
+            .body,
+    );
+    app.answer(&other_token, &decline).await.expect("decline");
+    let next = app
+        .run_matcher(&index, today, Default::default())
+        .await
+        .expect("re-run");
+    assert!(
+        !next
+            .proposals
+            .iter()
+            .any(|proposal| proposal.enterprise_id == other.enterprise_id
+                && proposal.partner_id == other.partner_id)
+    );
+    assert!(
+        !next
+            .proposals
+            .iter()
+            .any(|proposal| proposal.enterprise_id == chosen.enterprise_id),
+        "a covered enterprise needs no partner"
+    );
+}
+
+/// Replays random staff, partner and enterprise actions on one proposal and checks that only
+/// the table's transitions happen and that each leaves exactly one event.
+async fn random_actions_follow_the_table(fixture: &Fixture) {
+    use labbridge_app::proposals::{Actor, AnswerForm, Evidence};
+    use labbridge_domain::proposal::{ALLOWED, ProposalAction, ProposalStatus};
+    use rand::{Rng, SeedableRng};
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let today = labbridge_app::today();
+    app.run_matcher(&index, today, Default::default())
+        .await
+        .expect("match");
+    let ids: Vec<i64> = app
+        .proposals(Some("proposed"))
+        .await
+        .expect("proposals")
+        .iter()
+        .map(|row| row.id)
+        .take(24)
+        .collect();
+    let staff = Actor::staff("prop-test");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    for id in ids {
+        let mut succeeded = 0usize;
+        for _ in 0..8 {
+            let before = app
+                .proposal_detail(id)
+                .await
+                .expect("detail")
+                .proposal
+                .status;
+            let latest_link = || async {
+                let mail = outbox_rows(app).await;
+                mail.iter()
+                    .rev()
+                    .find(|row| row.proposal_id == Some(id) && row.body.contains("/answer/"))
+                    .map(|row| link_in(&row.body))
+            };
+            let decision = if rng.random_bool(0.5) {
+                "accept"
+            } else {
+                "decline"
+            };
+            let answer = AnswerForm {
+                decision: decision.into(),
+                reason: "条件不成熟".into(),
+                note: String::new(),
+            }
+            .validate()
+            .expect("valid");
+            let moved: bool = match rng.random_range(0..8) {
+                0 => app
+                    .approve(&[id], &staff)
+                    .await
+                    .is_ok_and(|outcome| !outcome.done.is_empty()),
+                1 => app
+                    .staff_action(id, ProposalAction::Reject, Some("不合适"), &staff)
+                    .await
+                    .is_ok(),
+                2 => app
+                    .staff_action(id, ProposalAction::Withdraw, None, &staff)
+                    .await
+                    .is_ok(),
+                3 => app
+                    .staff_action(id, ProposalAction::Unexclude, None, &staff)
+                    .await
+                    .is_ok(),
+                4 | 5 => match latest_link().await {
+                    Some(token) => {
+                        let view = app.answer(&token, &answer).await.expect("answer");
+                        view.status.code() != before
+                    }
+                    None => false,
+                },
+                6 => app
+                    .record_enterprise_answer(id, &answer, &staff)
+                    .await
+                    .is_ok(),
+                _ => app
+                    .record_evidence(
+                        id,
+                        &Evidence {
+                            kind: "科技特派员".into(),
+                            contract_number: None,
+                            registration_number: None,
+                            valid_from: today.to_string(),
+                            valid_to: None,
+                            centre_level: None,
+                            centre_number: None,
+                            centre_recognized_on: None,
+                            centre_review_due: None,
+                            rd_staff: None,
+                        },
+                        &staff,
+                    )
+                    .await
+                    .is_ok(),
+            };
+            let after = app
+                .proposal_detail(id)
+                .await
+                .expect("detail")
+                .proposal
+                .status;
+            if moved {
+                succeeded += 1;
+            } else {
+                assert_eq!(before, after, "a refused action changes nothing");
+            }
+        }
+        let detail = app.proposal_detail(id).await.expect("detail");
+        assert_eq!(
+            detail.events.len(),
+            succeeded + 1,
+            "one event per transition, plus creation"
+        );
+        assert_eq!(detail.events[0].from, None);
+        for event in &detail.events[1..] {
+            let from = ProposalStatus::parse(event.from.as_deref().expect("from")).expect("status");
+            let to = ProposalStatus::parse(&event.to).expect("status");
+            let action = ProposalAction::parse(&event.action).expect("action");
+            assert!(
+                ALLOWED.contains(&(from, action, to)),
+                "{from} × {action} → {to}"
+            );
+        }
+        for pair in detail.events.windows(2) {
+            assert_eq!(
+                pair[0].to.as_str(),
+                pair[1].from.as_deref().unwrap_or_default()
+            );
+        }
+        assert_eq!(
+            detail.events.last().expect("event").to,
+            detail.proposal.status
+        );
+    }
+}
+
+async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
+    use labbridge_app::proposals::Actor;
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    app.run_matcher(&index, labbridge_app::today(), Default::default())
+        .await
+        .expect("match");
+    let proposal = app.proposals(Some("proposed")).await.expect("list")[0].clone();
+    // The enterprise's responsible staff member has an account with an address.
+    let owner = app
+        .store
+        .enterprise(&proposal.enterprise_id)
+        .await
+        .expect("enterprise")
+        .and_then(|enterprise| enterprise.owner)
+        .expect("an owner");
+    app.add_account(&NewAccount {
+        login: &owner,
+        display_name: "王丽",
+        role: "staff",
+        email: Some("wang.li@kjj.example.cn"),
+        password: "a long password",
+    })
+    .await
+    .expect("account");
+    app.approve(&[proposal.id], &Actor::staff("wang.li"))
+        .await
+        .expect("approve");
+    // The outbox worker delivers it (lettre's stub transport): approved → sent.
+    let from = "kjj@linqu.example.cn".parse().expect("mailbox");
+    let worker = labbridge_notify::Worker::new(
+        app.store.clone(),
+        labbridge_notify::Mailer::stub_accepting(),
+        labbridge_notify::WorkerSettings::new(from),
+    );
+    let pass = worker.pass(false).await.expect("pass");
+    assert_eq!(pass.sent, 1);
+    assert_eq!(
+        app.proposal_detail(proposal.id)
+            .await
+            .expect("detail")
+            .proposal
+            .status,
+        "sent"
+    );
+    let kinds = |rows: Vec<labbridge_store::entity::outbox::Model>| -> Vec<String> {
+        rows.into_iter().map(|row| row.kind).collect()
+    };
+
+    // Day 3: nothing. Day 8: a reminder, with a new link. Day 16: the second. Day 24: staff.
+    let now = chrono::Utc::now();
+    let day = |days: i64| now + chrono::Duration::days(days);
+    assert_eq!(app.tick(day(3)).await.expect("tick").reminders, 0);
+    assert_eq!(app.tick(day(8)).await.expect("tick").reminders, 1);
+    assert_eq!(
+        app.tick(day(9)).await.expect("tick").reminders,
+        0,
+        "one reminder per period"
+    );
+    assert_eq!(app.tick(day(16)).await.expect("tick").reminders, 1);
+    let third = app.tick(day(24)).await.expect("tick");
+    assert_eq!((third.reminders, third.escalations), (0, 1), "{third:?}");
+    assert_eq!(
+        app.tick(day(27)).await.expect("tick").escalations,
+        0,
+        "escalated once"
+    );
+    let sent_kinds = kinds(outbox_rows(app).await);
+    assert_eq!(
+        sent_kinds
+            .iter()
+            .filter(|kind| *kind == "partner_reminder")
+            .count(),
+        2
+    );
+    assert_eq!(
+        sent_kinds
+            .iter()
+            .filter(|kind| *kind == "escalation")
+            .count(),
+        1
+    );
+    let escalation = outbox_rows(app)
+        .await
+        .into_iter()
+        .find(|row| row.kind == "escalation")
+        .expect("escalation");
+    assert_eq!(
+        escalation.recipient, "wang.li@kjj.example.cn",
+        "to the responsible staff member"
+    );
+    let reminder = outbox_rows(app)
+        .await
+        .into_iter()
+        .find(|row| row.kind == "partner_reminder")
+        .expect("reminder");
+    assert!(
+        reminder.subject.starts_with("【提醒】"),
+        "{}",
+        reminder.subject
+    );
+    assert!(
+        app.silent(day(8))
+            .await
+            .expect("silent")
+            .iter()
+            .any(|row| row.id == proposal.id)
+    );
+
+    // Past the answer period it expires, with an event by the clock.
+    let expired = app.tick(day(31)).await.expect("tick");
+    assert_eq!(expired.expired, 1);
+    let detail = app.proposal_detail(proposal.id).await.expect("detail");
+    assert_eq!(detail.proposal.status, "expired");
+    let last = detail.events.last().expect("event");
+    assert_eq!(
+        (last.actor_kind.as_str(), last.actor.as_str()),
+        ("system", "clock")
+    );
+
+    // A refused mail is dead with the reason, and staff may queue it again.
+    let ids = app
+        .queue_test_mail("nobody@bureau.example.cn", 1)
+        .await
+        .expect("queue");
+    let refusing = labbridge_notify::Worker::new(
+        app.store.clone(),
+        labbridge_notify::Mailer::stub_refusing(),
+        labbridge_notify::WorkerSettings::new("kjj@linqu.example.cn".parse().expect("mailbox")),
+    );
+    assert_eq!(refusing.pass(false).await.expect("pass").dead, 1);
+    let dead = app.mail(Some("dead"), 10).await.expect("dead");
+    assert_eq!(dead[0].id, ids[0]);
+    assert!(dead[0].last_error.is_some());
+    assert_eq!(
+        app.retry_mail(ids[0]).await.expect("retry").status,
+        "pending"
+    );
+    assert!(
+        app.retry_mail(ids[0]).await.is_err(),
+        "only dead mail is retried"
+    );
 }

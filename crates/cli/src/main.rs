@@ -134,6 +134,16 @@ enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// Review and follow proposals: list, approve, reject.
+    Proposals {
+        #[command(subcommand)]
+        action: ProposalsAction,
+    },
+    /// The e-mail outbox: send what is due, list it, queue a test message.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Manage the search index.
     Index {
         #[command(subcommand)]
@@ -182,6 +192,70 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[derive(Debug, Subcommand)]
+enum ProposalsAction {
+    /// List proposals (JSON: {"proposals": [...]}, the records of GET /api/v1/proposals).
+    List {
+        /// Only this status (proposed, approved, sent, accepted_by_partner, …).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve proposals awaiting review: each gets an answer link and its mail to the partner.
+    Approve {
+        /// The proposals' ids.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<i64>,
+        /// Every proposal awaiting review.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Reject a proposal awaiting review.
+    Reject {
+        /// The proposal's id.
+        id: i64,
+        /// Why (kept in its timeline).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxAction {
+    /// One pass for a cron job: the clock's work (reminders, escalations, expiry, the weekly
+    /// digest), then every due mail is tried once.
+    Send {
+        /// Treat every pending mail as due (after an outage), not only those whose retry time came.
+        #[arg(long)]
+        now: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the outbox, newest first.
+    List {
+        /// Only pending, sent or dead.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a test message (to check LABBRIDGE_SMTP_URL; `--count` to measure).
+    Test {
+        /// The address.
+        to: String,
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,7 +442,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let follower = app.open_index_followed(progress).await?;
             let index = follower.index().clone();
             tokio::spawn(follower.run(app.clone(), std::time::Duration::from_secs(2)));
+            let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+            spawn_workers(&app, stopped);
             labbridge_server::serve(AppState::new(app, Some(index)), addr).await?;
+            let _ = stop_workers.send(true);
         }
         Command::Demo { year, json } => {
             let year = year.unwrap_or_else(|| chrono::Datelike::year(&labbridge_app::today()));
@@ -484,6 +561,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 emit(&output::match_report(&report));
             }
         }
+        Command::Proposals { action } => proposals_command(&app, action).await?,
+        Command::Outbox { action } => return outbox_command(&app, action).await,
         Command::EvalSearch { .. } | Command::Assign { .. } => {}
         Command::Coverage { year, json } => {
             if let Some(year) = year
@@ -497,6 +576,142 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 emit(&output::coverage_table(&report));
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Who the command line acts as in the audit trail: `cli:` and the system user.
+fn cli_actor() -> labbridge_app::proposals::Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    labbridge_app::proposals::Actor::staff(&format!("cli:{user}"))
+}
+
+/// The outbox worker and the clock inside `serve`: mail every 5 s when SMTP is configured,
+/// reminders and expiry every minute.
+fn spawn_workers(app: &App, stopped: tokio::sync::watch::Receiver<bool>) {
+    let until_stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stop| *stop).await;
+    };
+    match app.mail_worker() {
+        Ok(worker) => {
+            tracing::info!("outbox worker started");
+            tokio::spawn(worker.run(
+                std::time::Duration::from_secs(5),
+                until_stopped(stopped.clone()),
+            ));
+        }
+        Err(error) => tracing::warn!(%error, "outbox worker not started"),
+    }
+    let clock = app.clone();
+    tokio::spawn(async move {
+        let stop = until_stopped(stopped);
+        tokio::pin!(stop);
+        loop {
+            if let Err(error) = clock.tick(chrono::Utc::now()).await {
+                tracing::warn!(%error, "reminders and expiry failed");
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            }
+        }
+    });
+}
+
+async fn proposals_command(app: &App, action: ProposalsAction) -> anyhow::Result<()> {
+    match action {
+        ProposalsAction::List { status, json } => {
+            let rows = app.proposals(status.as_deref()).await?;
+            if json {
+                emit_line(&serde_json::to_string_pretty(
+                    &serde_json::json!({ "total": rows.len(), "proposals": rows }),
+                )?);
+            } else {
+                emit(&output::proposals_table(&rows));
+            }
+        }
+        ProposalsAction::Approve { ids, all } => {
+            let outcome = if all {
+                app.approve_all(&cli_actor()).await?
+            } else {
+                app.approve(&ids, &cli_actor()).await?
+            };
+            for skipped in &outcome.skipped {
+                eprintln!("skipped {}: {}", skipped.id, skipped.reason);
+            }
+            emit_line(&format!(
+                "approved {} proposals; their mail is queued ({} skipped)",
+                outcome.done.len(),
+                outcome.skipped.len()
+            ));
+        }
+        ProposalsAction::Reject { id, reason } => {
+            let row = app
+                .staff_action(
+                    id,
+                    labbridge_app::proposals::ProposalAction::Reject,
+                    Some(&reason),
+                    &cli_actor(),
+                )
+                .await?;
+            emit_line(&format!("proposal {} is {}", row.id, row.status));
+        }
+    }
+    Ok(())
+}
+
+async fn outbox_command(app: &App, action: OutboxAction) -> anyhow::Result<ExitCode> {
+    match action {
+        OutboxAction::Send { now, json } => {
+            let tick = app.tick(chrono::Utc::now()).await?;
+            let worker = app.mail_worker()?;
+            let pass = worker.pass(now).await?;
+            if json {
+                emit_line(&serde_json::to_string(&serde_json::json!({
+                    "sent": pass.sent,
+                    "retried": pass.retried,
+                    "dead": pass.dead,
+                    "reminders": tick.reminders,
+                    "escalations": tick.escalations,
+                    "expired": tick.expired,
+                    "digests": tick.digests,
+                }))?);
+            } else {
+                emit_line(&format!(
+                    "sent {}, to retry {}, failed {} (queued: {} reminders, {} escalations, {} digests; {} expired)",
+                    pass.sent,
+                    pass.retried,
+                    pass.dead,
+                    tick.reminders,
+                    tick.escalations,
+                    tick.digests,
+                    tick.expired
+                ));
+            }
+        }
+        OutboxAction::List {
+            status,
+            limit,
+            json,
+        } => {
+            let mail = app.mail(status.as_deref(), limit.clamp(1, 100_000)).await?;
+            if json {
+                emit_line(&serde_json::to_string_pretty(
+                    &serde_json::json!({ "mail": mail }),
+                )?);
+            } else {
+                emit(&output::mail_table(&mail));
+            }
+        }
+        OutboxAction::Test { to, count } => {
+            let ids = app.queue_test_mail(&to, count.clamp(1, 1_000_000)).await?;
+            emit_line(&format!(
+                "queued {} test mail(s) to {to}; `labbridge outbox send` sends them",
+                ids.len()
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -200,3 +200,48 @@ pub fn match_report(report: &labbridge_app::matching::MatchReport) -> String {
     out.push_str(&coverage_table(&report.forecast));
     out
 }
+
+/// The proposals as a table: id, status, enterprise, partner, score.
+pub fn proposals_table(rows: &[labbridge_app::matching::StoredProposal]) -> String {
+    let mut out = String::new();
+    let enterprise_width = rows
+        .iter()
+        .map(|row| UnicodeWidthStr::width(row.enterprise.as_str()))
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    for row in rows {
+        out.push_str(&format!(
+            "{:>6}  {}  {}  {} ({})  {:.2}\n",
+            row.id,
+            pad(&row.status, 22),
+            pad(&row.enterprise, enterprise_width),
+            row.partner,
+            row.institution,
+            row.score
+        ));
+    }
+    out.push_str(&format!("{} proposals\n", rows.len()));
+    out
+}
+
+/// The outbox as a table: id, status, attempts, recipient, subject, last error.
+pub fn mail_table(rows: &[labbridge_app::proposals::MailView]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(&format!(
+            "{:>6}  {}  {:>2}  {}  {}{}\n",
+            row.id,
+            pad(&row.status, 7),
+            row.attempts,
+            row.recipient,
+            row.subject,
+            row.last_error
+                .as_deref()
+                .map(|error| format!("  [{error}]"))
+                .unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!("{} mails\n", rows.len()));
+    out
+}

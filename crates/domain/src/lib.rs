@@ -13,6 +13,8 @@
 //!   universities, so "北京科技大学（材料学院）" and 北京科技大学 are one institution.
 //! - [`coverage`]: the "two full coverages" rule, one pure function that can change in one
 //!   place when the bureau redefines it.
+//! - [`proposal`]: the proposal lifecycle — statuses, actions, decline reasons and the one
+//!   transition table.
 //! - [`model`]: the labelled enumerations (industry chains, R&D institution kinds, levels …)
 //!   with the Chinese labels that imports and pages use.
 //!
@@ -25,6 +27,7 @@ mod division;
 mod error;
 mod institution;
 pub mod model;
+pub mod proposal;
 pub mod text;
 
 pub use credit_code::CreditCode;

@@ -124,13 +124,32 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         institutions,
         similar,
         proposals,
-        exclude
+        exclude,
+        proposal,
+        approve,
+        reject,
+        withdraw,
+        unexclude,
+        enterprise_answer,
+        evidence,
+        outbox,
+        retry_mail
     ),
     components(schemas(
         CoverageReport,
         GroupRow,
         ErrorBody,
-        labbridge_app::matching::StoredProposal
+        labbridge_app::matching::StoredProposal,
+        labbridge_app::matching::Exclusion,
+        labbridge_app::proposals::ProposalDetail,
+        labbridge_app::proposals::TimelineEvent,
+        labbridge_app::proposals::MailView,
+        labbridge_app::proposals::BulkOutcome,
+        labbridge_app::proposals::Skipped,
+        labbridge_app::proposals::Evidence,
+        ApproveRequest,
+        ReasonRequest,
+        AnswerRequest
     ))
 )]
 struct ApiDoc;
@@ -348,7 +367,13 @@ pub async fn exclude(
     require_staff(&state, &headers, "exclusions are")?;
     let exclusion: labbridge_app::matching::Exclusion = serde_json::from_slice(&body)
         .map_err(|error| ApiError::invalid(format!("not a valid exclusion: {error}")))?;
-    let (row, already) = state.app.exclude(&exclusion).await?;
+    let (row, already) = state
+        .app
+        .exclude(
+            &exclusion,
+            &labbridge_app::proposals::Actor::staff(API_ACTOR),
+        )
+        .await?;
     let status = if already {
         axum::http::StatusCode::OK
     } else {
@@ -387,4 +412,324 @@ pub async fn similar(
         .similar_to_need(state.index()?, &id, query.limit.unwrap_or(10).clamp(1, 100))
         .await?;
     Ok(Json(results).into_response())
+}
+
+/// Who the staff bearer token acts as, in the audit trail.
+pub const API_ACTOR: &str = "api-token";
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|error| ApiError::invalid(format!("not a valid {what}: {error}")))
+}
+
+fn api_actor() -> labbridge_app::proposals::Actor {
+    labbridge_app::proposals::Actor::staff(API_ACTOR)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals/{id}",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    responses(
+        (status = 200, description = "The proposal, its timeline and its mail", body = labbridge_app::proposals::ProposalDetail),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal", body = ErrorBody),
+    )
+)]
+/// One proposal with every transition (who, when, why) and its mail (staff only).
+pub async fn proposal(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "proposals are")?;
+    Ok(Json(state.app.proposal_detail(id).await?).into_response())
+}
+
+/// Which proposals to approve.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ApproveRequest {
+    /// These proposals.
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Or every proposal awaiting review.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/approve",
+    request_body = ApproveRequest,
+    responses(
+        (status = 200, description = "Approved ones get their mail queued; the others are listed with why", body = labbridge_app::proposals::BulkOutcome),
+        (status = 400, description = "Neither ids nor all", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+    )
+)]
+/// Approves proposals (staff only): each gets an answer link and its mail to the partner.
+pub async fn approve(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "proposals are")?;
+    let request: ApproveRequest = parse_json(&body, "approval")?;
+    let outcome = match (request.all, request.ids.is_empty()) {
+        (true, _) => state.app.approve_all(&api_actor()).await?,
+        (false, false) => state.app.approve(&request.ids, &api_actor()).await?,
+        (false, true) => return Err(ApiError::invalid("give \"ids\": [...] or \"all\": true")),
+    };
+    Ok(Json(outcome).into_response())
+}
+
+/// A reason for a staff action.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct ReasonRequest {
+    /// Why (required to reject).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+async fn staff_action(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    id: i64,
+    body: &[u8],
+    action: labbridge_domain::proposal::ProposalAction,
+) -> Result<Response, ApiError> {
+    require_staff(state, headers, "proposals are")?;
+    let request: ReasonRequest = if body.is_empty() {
+        ReasonRequest::default()
+    } else {
+        parse_json(body, "request")?
+    };
+    let row = state
+        .app
+        .staff_action(id, action, request.reason.as_deref(), &api_actor())
+        .await?;
+    Ok(Json(row).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/reject",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "Rejected", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "No reason", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal", body = ErrorBody),
+        (status = 409, description = "Not awaiting review", body = ErrorBody),
+    )
+)]
+/// Rejects a proposal awaiting review, with a reason (staff only).
+pub async fn reject(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    staff_action(
+        &state,
+        &headers,
+        id,
+        &body,
+        labbridge_domain::proposal::ProposalAction::Reject,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/withdraw",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "Withdrawn", body = labbridge_app::matching::StoredProposal),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal", body = ErrorBody),
+        (status = 409, description = "Already final or active", body = ErrorBody),
+    )
+)]
+/// Withdraws a proposal not yet active (staff only).
+pub async fn withdraw(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    staff_action(
+        &state,
+        &headers,
+        id,
+        &body,
+        labbridge_domain::proposal::ProposalAction::Withdraw,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/unexclude",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "The exclusion is undone", body = labbridge_app::matching::StoredProposal),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal", body = ErrorBody),
+        (status = 409, description = "Not excluded", body = ErrorBody),
+    )
+)]
+/// Undoes an exclusion (staff only): a matcher proposal awaits review again.
+pub async fn unexclude(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    staff_action(
+        &state,
+        &headers,
+        id,
+        &body,
+        labbridge_domain::proposal::ProposalAction::Unexclude,
+    )
+    .await
+}
+
+/// An answer recorded by staff on the enterprise's behalf.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AnswerRequest {
+    /// `accept` or `decline`.
+    pub decision: String,
+    /// A decline reason code: `direction_mismatch`, `no_capacity`, `need_unclear`, `not_ready`,
+    /// `already_cooperating`, `other`.
+    #[serde(default)]
+    pub reason: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/enterprise-answer",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    request_body = AnswerRequest,
+    responses(
+        (status = 200, description = "Recorded", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "Not a valid answer", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 409, description = "Not waiting for the enterprise", body = ErrorBody),
+    )
+)]
+/// Records the enterprise's answer taken by staff (by phone, in person).
+pub async fn enterprise_answer(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "proposals are")?;
+    let request: AnswerRequest = parse_json(&body, "answer")?;
+    let answer = labbridge_app::proposals::AnswerForm {
+        decision: request.decision,
+        reason: request.reason,
+        note: request.note,
+    }
+    .validate()?;
+    let row = state
+        .app
+        .record_enterprise_answer(id, &answer, &api_actor())
+        .await?;
+    Ok(Json(row).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/evidence",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    request_body = labbridge_app::proposals::Evidence,
+    responses(
+        (status = 200, description = "The partnership is active and counts for coverage", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "Not valid evidence", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 409, description = "Not accepted by both sides", body = ErrorBody),
+    )
+)]
+/// Records a partnership's evidence (staff only): contract kind and number, 技术合同登记号,
+/// dates, and for a joint R&D centre its recognition.
+pub async fn evidence(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "proposals are")?;
+    let evidence: labbridge_app::proposals::Evidence = parse_json(&body, "evidence")?;
+    let row = state
+        .app
+        .record_evidence(id, &evidence, &api_actor())
+        .await?;
+    Ok(Json(row).into_response())
+}
+
+/// Query of `/api/v1/outbox`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// Only `pending`, `sent` or `dead`.
+    pub status: Option<String>,
+    /// At most this many, newest first (200 by default).
+    pub limit: Option<u64>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/outbox",
+    params(OutboxQuery),
+    responses(
+        (status = 200, description = "Mail, newest first: {\"mail\": [...]}", body = [labbridge_app::proposals::MailView]),
+        (status = 400, description = "Unknown status", body = ErrorBody),
+        (status = 403, description = "Staff only", body = ErrorBody),
+    )
+)]
+/// The outbox (staff only): failed mail carries the SMTP server's answer.
+pub async fn outbox(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "mail is")?;
+    let mail = state
+        .app
+        .mail(
+            query.status.as_deref(),
+            query.limit.unwrap_or(200).clamp(1, 10_000),
+        )
+        .await?;
+    Ok(Json(serde_json::json!({ "mail": mail })).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/outbox/{id}/retry",
+    params(("id" = i64, Path, description = "The mail's id")),
+    responses(
+        (status = 200, description = "Queued again", body = labbridge_app::proposals::MailView),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such mail", body = ErrorBody),
+        (status = 409, description = "Not failed", body = ErrorBody),
+    )
+)]
+/// Queues a failed mail again (staff only).
+pub async fn retry_mail(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, ApiError> {
+    require_staff(&state, &headers, "mail is")?;
+    Ok(Json(state.app.retry_mail(id).await?).into_response())
 }

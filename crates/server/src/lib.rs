@@ -7,7 +7,9 @@
 //! whose `ErrorKind` is mapped to a status in one place ([`error`]).
 #![warn(missing_docs)]
 
+mod answer;
 mod api;
+mod desk;
 mod error;
 mod metrics;
 mod pages;
@@ -95,12 +97,41 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(staff::logout))
         .route("/staff/proposals", get(staff::proposals_page))
         .route("/staff/exclusions", post(staff::exclude))
+        .route("/staff/proposals/decide", post(desk::decide))
+        .route("/staff/proposals/{id}", get(desk::proposal_page))
+        .route("/staff/proposals/{id}/action", post(desk::proposal_action))
+        .route(
+            "/staff/proposals/{id}/evidence",
+            post(desk::record_evidence),
+        )
+        .route(
+            "/staff/proposals/{id}/enterprise-answer",
+            post(desk::enterprise_answer),
+        )
+        .route("/staff/outbox", get(desk::outbox_page))
+        .route("/staff/outbox/{id}/retry", post(desk::retry_mail))
+        .route(
+            "/answer/{token}",
+            get(answer::answer_page).post(answer::answer),
+        )
         .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/search/institutions", get(api::institutions))
         .route("/api/v1/needs/{id}/similar", get(api::similar))
         .route("/api/v1/proposals", get(api::proposals))
         .route("/api/v1/exclusions", post(api::exclude))
+        .route("/api/v1/proposals/approve", post(api::approve))
+        .route("/api/v1/proposals/{id}", get(api::proposal))
+        .route("/api/v1/proposals/{id}/reject", post(api::reject))
+        .route("/api/v1/proposals/{id}/withdraw", post(api::withdraw))
+        .route("/api/v1/proposals/{id}/unexclude", post(api::unexclude))
+        .route(
+            "/api/v1/proposals/{id}/enterprise-answer",
+            post(api::enterprise_answer),
+        )
+        .route("/api/v1/proposals/{id}/evidence", post(api::evidence))
+        .route("/api/v1/outbox", get(api::outbox))
+        .route("/api/v1/outbox/{id}/retry", post(api::retry_mail))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use labbridge_app::accounts::{Account, SESSION_HOURS};
 use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
 use labbridge_app::sort::pinyin_key;
+use labbridge_domain::proposal::{DeclineReason, GapCode, ProposalStatus};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -78,11 +79,11 @@ impl SignInGuard {
 
 /// The words of the staff pages in one language.
 pub struct StaffTexts {
-    html_lang: &'static str,
-    title: &'static str,
-    other_language: &'static str,
-    other_lang_code: &'static str,
-    search: &'static str,
+    pub(crate) html_lang: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) other_language: &'static str,
+    pub(crate) other_lang_code: &'static str,
+    pub(crate) search: &'static str,
     login_heading: &'static str,
     login_intro: &'static str,
     login_label: &'static str,
@@ -218,42 +219,47 @@ const EN: StaffTexts = StaffTexts {
     next: "Next",
 };
 
-const STATUSES: [&str; 6] = [
-    "proposed", "approved", "sent", "accepted", "declined", "excluded",
-];
+/// Tabs that are not a status: proposals nobody answers, and declines for staff follow-up.
+pub const SILENT: &str = "silent";
+/// See [`SILENT`].
+pub const FOLLOW_UP: &str = "follow_up";
 
-fn texts(lang: Lang) -> &'static StaffTexts {
+fn is_tab(code: &str) -> bool {
+    code == SILENT || code == FOLLOW_UP || ProposalStatus::parse(code).is_ok()
+}
+
+pub(crate) fn texts(lang: Lang) -> &'static StaffTexts {
     match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
     }
 }
 
-fn status_label(status: &str, lang: Lang) -> String {
-    let zh = match status {
-        "proposed" => "待审",
-        "approved" => "已批准",
-        "sent" => "已发送",
-        "accepted" => "已接受",
-        "declined" => "已谢绝",
-        "excluded" => "已排除",
-        other => other,
-    };
-    match lang {
-        Lang::Zh => zh.to_owned(),
-        Lang::En => status.to_owned(),
+pub(crate) fn status_label(status: &str, lang: Lang) -> String {
+    match (ProposalStatus::parse(status), lang, status) {
+        (_, Lang::Zh, SILENT) => "无回复".to_owned(),
+        (_, Lang::En, SILENT) => "silent".to_owned(),
+        (_, Lang::Zh, FOLLOW_UP) => "需求待跟进".to_owned(),
+        (_, Lang::En, FOLLOW_UP) => "need follow-up".to_owned(),
+        (Ok(parsed), Lang::Zh, _) => parsed.label().to_owned(),
+        (Ok(parsed), Lang::En, _) => parsed.label_en().to_owned(),
+        (Err(_), _, other) => other.to_owned(),
     }
 }
 
-fn gap_label(gap: &str, lang: Lang) -> &'static str {
-    match (gap, lang) {
-        ("A", Lang::Zh) => "缺产学研合作",
-        ("B", Lang::Zh) => "缺研发机构和人员",
-        ("AB", Lang::Zh) => "两项均缺",
-        ("A", Lang::En) => "no cooperation",
-        ("B", Lang::En) => "no R&D institution",
-        ("AB", Lang::En) => "both missing",
-        _ => "",
+pub(crate) fn gap_label(gap: &str, lang: Lang) -> &'static str {
+    match (GapCode::parse(gap), lang) {
+        (Ok(code), Lang::Zh) => code.label(),
+        (Ok(code), Lang::En) => code.label_en(),
+        (Err(_), _) => "",
+    }
+}
+
+pub(crate) fn reason_label(code: Option<&str>, lang: Lang) -> String {
+    match (code.map(DeclineReason::parse), lang) {
+        (Some(Ok(reason)), Lang::Zh) => reason.label().to_owned(),
+        (Some(Ok(reason)), Lang::En) => reason.label_en().to_owned(),
+        _ => String::new(),
     }
 }
 
@@ -417,6 +423,11 @@ pub struct ProposalRow {
     status: String,
     status_label: String,
     proposed: bool,
+    institution: String,
+    detail_href: String,
+    note: String,
+    decline: String,
+    excluded: bool,
 }
 
 /// A status tab.
@@ -468,7 +479,7 @@ const PAGE_ROWS: usize = 200;
 
 /// What the proposals page shows: language, status tab, town, text filter, page.
 #[derive(Debug, Clone, Default)]
-struct View {
+pub(crate) struct View {
     lang: Lang,
     status: Option<String>,
     town: Option<String>,
@@ -477,7 +488,7 @@ struct View {
 }
 
 impl View {
-    fn new(
+    pub(crate) fn new(
         lang: Lang,
         status: Option<&str>,
         town: Option<&str>,
@@ -492,7 +503,7 @@ impl View {
         };
         Self {
             lang,
-            status: clean(status).filter(|status| STATUSES.contains(&status.as_str())),
+            status: clean(status).filter(|status| is_tab(status)),
             town: clean(town),
             q: clean(q),
             page: page.unwrap_or(1).max(1),
@@ -500,7 +511,7 @@ impl View {
     }
 
     /// The page's address with a status and page number (town and text filter kept).
-    fn href(&self, status: Option<&str>, page: usize) -> String {
+    pub(crate) fn href(&self, status: Option<&str>, page: usize) -> String {
         let mut href = format!("/staff/proposals?lang={}", self.lang.code());
         for (key, value) in [
             ("status", status),
@@ -564,7 +575,12 @@ fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
             .collect::<Vec<_>>()
             .join("、"),
         status_label: status_label(&proposal.status, lang),
-        proposed: proposal.status == "proposed",
+        proposed: proposal.status == ProposalStatus::Proposed.code(),
+        excluded: proposal.status == ProposalStatus::Excluded.code(),
+        institution: proposal.institution.clone(),
+        detail_href: format!("/staff/proposals/{}{suffix}", proposal.id),
+        note: proposal.note.clone().unwrap_or_default(),
+        decline: reason_label(proposal.decline_reason.as_deref(), lang),
         status: proposal.status,
         enterprise_id: proposal.enterprise_id,
         enterprise: proposal.enterprise,
@@ -574,14 +590,29 @@ fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
     }
 }
 
-struct Shown {
+pub(crate) struct Shown {
     /// The id of the proposal just excluded, for a notice naming it.
-    excluded: Option<i64>,
-    error: Option<String>,
-    form: (String, String, String),
+    pub(crate) excluded: Option<i64>,
+    /// A notice to show (what a bulk action did).
+    pub(crate) notice: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) form: (String, String, String),
 }
 
-async fn proposals_response(
+/// Whether a proposal falls under a tab (a status, or a virtual tab).
+fn in_tab(row: &StoredProposal, tab: &str, silent_before: chrono::DateTime<chrono::Utc>) -> bool {
+    match tab {
+        SILENT => {
+            (row.status == ProposalStatus::Sent.code()
+                || row.status == ProposalStatus::AcceptedByPartner.code())
+                && row.updated_at <= silent_before
+        }
+        FOLLOW_UP => row.decline_reason.as_deref() == Some(DeclineReason::NeedUnclear.code()),
+        status => row.status == status,
+    }
+}
+
+pub(crate) async fn proposals_response(
     state: &AppState,
     account: Account,
     view: View,
@@ -593,7 +624,7 @@ async fn proposals_response(
         .excluded
         .and_then(|id| {
             all.iter()
-                .find(|row| row.id == id && row.status == "excluded")
+                .find(|row| row.id == id && row.status == ProposalStatus::Excluded.code())
         })
         .map(|row| {
             let t = texts(lang);
@@ -601,7 +632,10 @@ async fn proposals_response(
                 "{}：{} — {}。{}",
                 t.excluded_notice, row.enterprise, row.partner, t.never_again
             )
-        });
+        })
+        .or(shown.notice);
+    let silent_before = chrono::Utc::now()
+        - chrono::Duration::days(i64::from(state.app.settings.remind_after_days));
     let mut towns: Vec<String> = all.iter().map(|row| row.town.clone()).collect();
     towns.sort_by_cached_key(|town| pinyin_key(town));
     towns.dedup();
@@ -622,12 +656,25 @@ async fn proposals_response(
         count: all.len(),
         active: view.status.is_none(),
     }];
-    for candidate in STATUSES {
+    let candidates = ProposalStatus::ALL
+        .iter()
+        .map(|status| status.code())
+        .chain([SILENT, FOLLOW_UP]);
+    for candidate in candidates {
+        let count = all
+            .iter()
+            .filter(|row| in_tab(row, candidate, silent_before))
+            .count();
+        let active = view.status.as_deref() == Some(candidate);
+        // Always the review tab; the others when they hold something (or are open).
+        if count == 0 && !active && candidate != ProposalStatus::Proposed.code() {
+            continue;
+        }
         tabs.push(StatusTab {
             href: view.href(Some(candidate), 1),
             label: status_label(candidate, lang),
-            count: all.iter().filter(|row| row.status == candidate).count(),
-            active: view.status.as_deref() == Some(candidate),
+            count,
+            active,
         });
     }
     let selected: Vec<StoredProposal> = all
@@ -635,7 +682,7 @@ async fn proposals_response(
         .filter(|row| {
             view.status
                 .as_deref()
-                .is_none_or(|status| row.status == status)
+                .is_none_or(|status| in_tab(row, status, silent_before))
         })
         .collect();
     let matching = selected.len();
@@ -677,7 +724,7 @@ async fn proposals_response(
     Ok(response)
 }
 
-fn to_login(lang: Lang) -> Response {
+pub(crate) fn to_login(lang: Lang) -> Response {
     Redirect::to(&format!(
         "/login?lang={}&next=%2Fstaff%2Fproposals%3Flang%3D{}",
         lang.code(),
@@ -708,6 +755,7 @@ pub async fn proposals_page(
         view,
         Shown {
             excluded: query.excluded,
+            notice: None,
             error: None,
             form: Default::default(),
         },
@@ -745,13 +793,7 @@ pub async fn exclude(
         enterprise_id: form.enterprise_id.clone(),
         partner_kind: form.partner_kind.clone(),
         partner_id: form.partner_id.clone(),
-        // Who excluded the pair is kept with the reason.
-        reason: Some(
-            match form.reason.as_deref().map(str::trim).unwrap_or_default() {
-                "" => format!("（{}）", account.login),
-                reason => format!("{reason}（{}）", account.login),
-            },
-        ),
+        reason: form.reason.clone(),
     };
     let view = View::new(
         form.lang,
@@ -760,7 +802,9 @@ pub async fn exclude(
         form.q.as_deref(),
         None,
     );
-    match state.app.exclude(&exclusion).await {
+    // Who excluded the pair is kept with the reason (and in the proposal's timeline).
+    let actor = labbridge_app::proposals::Actor::staff(&account.login);
+    match state.app.exclude(&exclusion, &actor).await {
         Ok((row, _)) => {
             tracing::info!(login = %account.login, enterprise = %row.enterprise_id, partner = %row.partner_id, "pair excluded");
             let href = format!(
@@ -781,6 +825,7 @@ pub async fn exclude(
                 view,
                 Shown {
                     excluded: None,
+                    notice: None,
                     error: Some(error.message().to_owned()),
                     form: (form.enterprise_id, form.partner_kind, form.partner_id),
                 },

@@ -443,7 +443,12 @@ async fn proposals_are_listed_for_staff_only() {
     );
     assert!(first["reasons"]["parts"]["relevance"].as_f64().is_some());
 
-    let (status, body) = get_with(&state, "/api/v1/proposals?status=declined", "s3cret").await;
+    let (status, body) = get_with(
+        &state,
+        "/api/v1/proposals?status=declined_by_partner",
+        "s3cret",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let none: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(none["total"], 0);
@@ -709,10 +714,60 @@ async fn staff_sign_in_review_proposals_and_exclude_a_pair() {
     assert_eq!(excluded[0].partner_id, first.partner_id);
     assert_eq!(
         excluded[0].reasons["excluded_by_staff"],
-        format!("利益冲突：亲属任职（{DEMO_STAFF_LOGIN}）")
+        "利益冲突：亲属任职"
+    );
+    assert_eq!(excluded[0].reasons["excluded_by"], DEMO_STAFF_LOGIN);
+    assert_eq!(
+        excluded[0].note.as_deref(),
+        Some(format!("利益冲突：亲属任职（{DEMO_STAFF_LOGIN}）").as_str())
     );
     let (_, _, body) = get_cookie(&state, "/staff/proposals?status=excluded", &cookie).await;
     assert_eq!(body.matches("<tr data-id=").count(), 1);
+    // The 已排除 tab shows the reason and who excluded it, with an undo.
+    assert!(
+        body.contains(&format!("利益冲突：亲属任职（{DEMO_STAFF_LOGIN}）")),
+        "{body}"
+    );
+    assert!(body.contains("撤销排除"));
+    let excluded_id = excluded[0].id;
+    let (status, headers, _) = post_form(
+        &state,
+        &format!("/staff/proposals/{excluded_id}/action"),
+        Some(&cookie),
+        &[("action", "unexclude"), ("back", "list")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(header(&headers, "location").contains("status=excluded"));
+    let undone = state
+        .app
+        .proposal_detail(excluded_id)
+        .await
+        .expect("detail");
+    assert_eq!(undone.proposal.status, "proposed");
+    assert_eq!(undone.events.last().expect("event").actor, DEMO_STAFF_LOGIN);
+    // Excluded again for the rest of the test.
+    let (status, _, _) = post_form(
+        &state,
+        &format!("/staff/proposals/{excluded_id}/action"),
+        Some(&cookie),
+        &[("action", "withdraw")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = post_form(
+        &state,
+        "/staff/exclusions",
+        Some(&cookie),
+        &[
+            ("enterprise_id", &first.enterprise_id),
+            ("partner_kind", &first.partner_kind),
+            ("partner_id", &first.partner_id),
+            ("reason", "利益冲突：亲属任职"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 
     // A bad pair is named on the page (400), and nothing changes.
     let (status, _, body) = post_form(
@@ -828,4 +883,191 @@ async fn repeated_failed_sign_ins_lock_the_login() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(header(&headers, "set-cookie").ends_with("; Secure"));
+}
+
+#[tokio::test]
+async fn the_proposal_loop_over_the_api_and_its_permissions() {
+    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let index = state.index.clone().expect("index");
+    state
+        .app
+        .run_matcher(
+            &index,
+            labbridge_app::today(),
+            labbridge_app::matching::MatchOptions::default(),
+        )
+        .await
+        .expect("match");
+    let listed = state.app.proposals(Some("proposed")).await.expect("list");
+    let (first, second) = (listed[0].id, listed[1].id);
+
+    // Every loop route refuses a caller without the staff token, as JSON.
+    for (method, uri) in [
+        ("GET", format!("/api/v1/proposals/{first}")),
+        ("POST", "/api/v1/proposals/approve".to_owned()),
+        ("POST", format!("/api/v1/proposals/{first}/reject")),
+        ("POST", format!("/api/v1/proposals/{first}/withdraw")),
+        ("POST", format!("/api/v1/proposals/{first}/unexclude")),
+        (
+            "POST",
+            format!("/api/v1/proposals/{first}/enterprise-answer"),
+        ),
+        ("POST", format!("/api/v1/proposals/{first}/evidence")),
+        ("GET", "/api/v1/outbox".to_owned()),
+        ("POST", "/api/v1/outbox/1/retry".to_owned()),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .expect("request");
+        let (status, body) = send(&state, request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {body}");
+        assert_eq!(json(&body)["code"], "forbidden", "{method} {uri}");
+    }
+    // …and the staff pages send a browser without a session to sign in.
+    for uri in [
+        format!("/staff/proposals/{first}"),
+        "/staff/outbox".to_owned(),
+    ] {
+        let (status, location, _) = get_cookie(&state, &uri, "").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{uri}");
+        assert!(location.starts_with("/login"), "{uri}: {location}");
+    }
+    let (status, _, _) = post_form(
+        &state,
+        "/staff/proposals/decide",
+        None,
+        &[("action", "approve"), ("id", &first.to_string())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        state
+            .app
+            .proposal_detail(first)
+            .await
+            .expect("detail")
+            .proposal
+            .status,
+        "proposed",
+        "nothing changed without a session"
+    );
+
+    // With the token: approve one, reject one with a reason, refuse a rejection without one.
+    let (status, outcome) = post_json(
+        &state,
+        "/api/v1/proposals/approve",
+        Some("s3cret"),
+        &format!("{{\"ids\": [{first}, 999999]}}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome["done"], serde_json::json!([first]));
+    assert_eq!(outcome["skipped"][0]["id"], 999999);
+    let (status, body) = post_json(&state, "/api/v1/proposals/approve", Some("s3cret"), "{}").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = post_json(
+        &state,
+        &format!("/api/v1/proposals/{second}/reject"),
+        Some("s3cret"),
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = post_json(
+        &state,
+        &format!("/api/v1/proposals/{second}/reject"),
+        Some("s3cret"),
+        "{\"reason\": \"企业已停产\"}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "rejected");
+    // A transition the table forbids is a 409 naming both.
+    let (status, body) = post_json(
+        &state,
+        &format!("/api/v1/proposals/{second}/reject"),
+        Some("s3cret"),
+        "{\"reason\": \"again\"}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("rejected")
+    );
+    let (status, body) = post_json(
+        &state,
+        &format!("/api/v1/proposals/{first}/evidence"),
+        Some("s3cret"),
+        "{\"kind\": \"技术开发合同\", \"valid_from\": \"2026-01-01\"}",
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "evidence before both accepted: {body}"
+    );
+
+    // The detail has the timeline; the outbox has the partner's mail, pending (no SMTP here).
+    let (status, body) = get_with(&state, &format!("/api/v1/proposals/{first}"), "s3cret").await;
+    assert_eq!(status, StatusCode::OK);
+    let detail = json(&body);
+    assert_eq!(detail["events"][1]["actor"], "api-token");
+    assert_eq!(detail["mail"][0]["status"], "pending");
+    let (status, body) = get_with(&state, "/api/v1/outbox?status=pending", "s3cret").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["mail"].as_array().expect("mail").len(), 1);
+    let (status, body) = get_with(&state, "/api/v1/outbox?status=lost", "s3cret").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // The answer page: unknown links are a Chinese page, a GET of a real one changes nothing.
+    let (status, _, page) = get(&state, &format!("/answer/{}", "ab".repeat(32))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("链接无效") && page.contains("<html"),
+        "{page}"
+    );
+    let (status, _, _) = get(&state, "/answer/short").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let text = detail["mail"][0]["id"].as_i64().expect("mail id");
+    let mail = state
+        .app
+        .store
+        .mail_by_id(text)
+        .await
+        .expect("mail")
+        .expect("row");
+    let start = mail.body.find("/answer/").expect("link") + 8;
+    let token = &mail.body[start..start + 64];
+    let (status, _, page) = get(&state, &format!("/answer/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"decision\""), "{page}");
+    assert_eq!(
+        state
+            .app
+            .proposal_detail(first)
+            .await
+            .expect("detail")
+            .proposal
+            .status,
+        "approved"
+    );
+
+    // The OpenAPI document lists the loop's routes.
+    let (_, _, body) = get(&state, "/api/v1/openapi.json").await;
+    let paths = &json(&body)["paths"];
+    for path in [
+        "/api/v1/proposals/{id}",
+        "/api/v1/proposals/approve",
+        "/api/v1/proposals/{id}/evidence",
+        "/api/v1/outbox",
+        "/api/v1/outbox/{id}/retry",
+    ] {
+        assert!(paths.get(path).is_some(), "{path} in the OpenAPI document");
+    }
 }

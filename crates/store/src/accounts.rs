@@ -51,6 +51,11 @@ impl Store {
             })
     }
 
+    /// Returns every account.
+    pub async fn accounts(&self) -> Result<Vec<account::Model>> {
+        Ok(account::Entity::find().all(&self.database).await?)
+    }
+
     /// Finds an account by login.
     pub async fn account_by_login(&self, login: &str) -> Result<Option<account::Model>> {
         Ok(account::Entity::find()

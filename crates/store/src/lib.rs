@@ -8,6 +8,11 @@
 //! ([`EnterpriseRecord`], [`ExpertRecord`], [`RosterEntry`]). Writes happen in batches inside a
 //! caller's transaction, so an import is all or nothing.
 //!
+//! The proposal loop's writes ([`Store::set_proposal_status`], [`Store::enqueue`] …) take a
+//! connection or a transaction, so the use case owns the transaction and a change of state
+//! commits with its event and its e-mail. The outbox ([`Store::claim_mail`]) leases rows to
+//! workers; on PostgreSQL with `FOR UPDATE SKIP LOCKED`.
+//!
 //! Non-goals: validation (the domain and import layers do it before anything reaches here),
 //! search and matching.
 #![warn(missing_docs)]
@@ -15,12 +20,18 @@
 mod accounts;
 pub mod entity;
 mod error;
+mod outbox;
+mod proposals;
 mod registry;
 pub mod testing;
 
 pub use error::{Error, Result};
+pub use outbox::{Delivery, MailStatus, NewMail};
+pub use proposals::ProposalChange;
 pub use registry::{
     Counts, EnterpriseRecord, ExpertRecord, RecordKind, RosterEntry, Searchable, Store,
     sqlite_url_for,
 };
-pub use sea_orm::{DatabaseTransaction, TransactionTrait};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};

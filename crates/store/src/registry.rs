@@ -20,7 +20,7 @@ use crate::entity::{
 use crate::{Error, Result};
 
 /// Parameters per statement we allow ourselves: below SQLite's 32,766 and PostgreSQL's 65,535.
-const MAX_PARAMETERS: usize = 30_000;
+pub(crate) const MAX_PARAMETERS: usize = 30_000;
 
 /// The tables the search index is derived from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -308,6 +308,42 @@ impl Store {
         Ok(entries)
     }
 
+    /// Adds an R&D institution to an enterprise (a joint centre recorded as evidence) and raises
+    /// its R&D staff to at least `rd_staff`.
+    pub async fn add_rd_institution(
+        connection: &impl sea_orm::ConnectionTrait,
+        institution: rd_institution::Model,
+        rd_staff: i32,
+    ) -> Result<()> {
+        let enterprise_id = institution.enterprise_id.clone();
+        let mut active = institution.into_active_model();
+        active.id = ActiveValue::NotSet;
+        active.insert(connection).await?;
+        Self::raise_rd_staff(connection, &enterprise_id, rd_staff).await
+    }
+
+    /// Raises an enterprise's R&D staff to at least `rd_staff` (never lowers it).
+    pub async fn raise_rd_staff(
+        connection: &impl sea_orm::ConnectionTrait,
+        enterprise_id: &str,
+        rd_staff: i32,
+    ) -> Result<()> {
+        enterprise::Entity::update_many()
+            .col_expr(
+                enterprise::Column::RdStaff,
+                sea_orm::sea_query::Expr::value(rd_staff),
+            )
+            .col_expr(
+                enterprise::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(enterprise::Column::Id.eq(enterprise_id))
+            .filter(enterprise::Column::RdStaff.lt(rd_staff))
+            .exec(connection)
+            .await?;
+        Ok(())
+    }
+
     /// Finds an enterprise by id.
     pub async fn enterprise(&self, id: &str) -> Result<Option<enterprise::Model>> {
         Ok(enterprise::Entity::find_by_id(id.to_owned())
@@ -546,89 +582,6 @@ impl Store {
             .await?)
     }
 
-    /// Replaces the proposals still `proposed` with these (a matcher re-run), in one
-    /// transaction: proposals already reviewed, sent, answered or excluded stay.
-    pub async fn replace_proposed(&self, rows: Vec<proposal::Model>) -> Result<()> {
-        let transaction = self.database.begin().await?;
-        proposal::Entity::delete_many()
-            .filter(proposal::Column::Status.eq("proposed"))
-            .exec(&transaction)
-            .await?;
-        // Ten columns per row; stay under both backends' parameter limits.
-        for chunk in rows.chunks(MAX_PARAMETERS / 10) {
-            let models = chunk.iter().cloned().map(|row| {
-                let mut active = row.into_active_model();
-                active.id = ActiveValue::NotSet;
-                active
-            });
-            proposal::Entity::insert_many(models)
-                .exec_without_returning(&transaction)
-                .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
-    }
-
-    /// Excludes a pair from matching (staff's decision): a proposal of it still `proposed`
-    /// becomes `excluded`; otherwise an `excluded` row is added. Returns the row, and whether
-    /// it was already excluded.
-    pub async fn exclude_pair(
-        &self,
-        enterprise_id: &str,
-        partner_kind: &str,
-        partner_id: &str,
-        reasons: &str,
-    ) -> Result<(proposal::Model, bool)> {
-        let transaction = self.database.begin().await?;
-        let existing = proposal::Entity::find()
-            .filter(proposal::Column::EnterpriseId.eq(enterprise_id))
-            .filter(proposal::Column::PartnerKind.eq(partner_kind))
-            .filter(proposal::Column::PartnerId.eq(partner_id))
-            .order_by_asc(proposal::Column::Id)
-            .all(&transaction)
-            .await?;
-        if let Some(row) = existing.iter().find(|row| row.status == "excluded") {
-            transaction.commit().await?;
-            return Ok((row.clone(), true));
-        }
-        let now = Utc::now();
-        let row = if let Some(row) = existing.into_iter().find(|row| row.status == "proposed") {
-            // The matcher's reasons stay, with the staff's added beside them.
-            let merged = match (
-                serde_json::from_str::<serde_json::Value>(&row.reasons),
-                serde_json::from_str::<serde_json::Value>(reasons),
-            ) {
-                (Ok(serde_json::Value::Object(mut kept)), Ok(serde_json::Value::Object(added))) => {
-                    kept.extend(added);
-                    serde_json::Value::Object(kept).to_string()
-                }
-                _ => reasons.to_owned(),
-            };
-            let mut active = row.into_active_model();
-            active.status = ActiveValue::Set("excluded".to_owned());
-            active.reasons = ActiveValue::Set(merged);
-            active.updated_at = ActiveValue::Set(now);
-            active.update(&transaction).await?
-        } else {
-            proposal::ActiveModel {
-                id: ActiveValue::NotSet,
-                enterprise_id: ActiveValue::Set(enterprise_id.to_owned()),
-                partner_kind: ActiveValue::Set(partner_kind.to_owned()),
-                partner_id: ActiveValue::Set(partner_id.to_owned()),
-                gap: ActiveValue::Set(String::new()),
-                score: ActiveValue::Set(0.0),
-                reasons: ActiveValue::Set(reasons.to_owned()),
-                status: ActiveValue::Set("excluded".to_owned()),
-                created_at: ActiveValue::Set(now),
-                updated_at: ActiveValue::Set(now),
-            }
-            .insert(&transaction)
-            .await?
-        };
-        transaction.commit().await?;
-        Ok((row, false))
-    }
-
     /// Returns every enterprise's name and town, by id.
     pub async fn enterprise_names(&self) -> Result<HashMap<String, (String, String)>> {
         let rows: Vec<(String, String, String)> = enterprise::Entity::find()
@@ -648,6 +601,33 @@ impl Store {
     /// Returns every expert's name, by id.
     pub async fn expert_names(&self) -> Result<HashMap<String, String>> {
         names::<expert::Entity>(&self.database, expert::Column::Id, expert::Column::Name).await
+    }
+
+    /// Returns every lab's and expert's institution, by (`lab`|`expert`, id).
+    pub async fn partner_institutions(&self) -> Result<HashMap<(String, String), String>> {
+        let labs: Vec<(String, String)> = lab::Entity::find()
+            .select_only()
+            .column(lab::Column::Id)
+            .column(lab::Column::Institution)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        let experts: Vec<(String, String)> = expert::Entity::find()
+            .select_only()
+            .column(expert::Column::Id)
+            .column(expert::Column::Institution)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        Ok(labs
+            .into_iter()
+            .map(|(id, institution)| (("lab".to_owned(), id), institution))
+            .chain(
+                experts
+                    .into_iter()
+                    .map(|(id, institution)| (("expert".to_owned(), id), institution)),
+            )
+            .collect())
     }
 
     /// Returns every lab's name, by id.

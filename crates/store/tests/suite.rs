@@ -282,6 +282,9 @@ async fn roster_filters_by_year_and_scale(store: &Store) {
             evidence: None,
             content_hash: "h".into(),
             updated_at: now(),
+            proposal_id: None,
+            contract_number: None,
+            registration_number: None,
         }],
     )
     .await

@@ -786,6 +786,9 @@ fn prepare_partnership(fields: &mut Fields, context: &Context) -> Option<Prepare
         evidence,
         content_hash: String::new(),
         updated_at: epoch(),
+        proposal_id: None,
+        contract_number: None,
+        registration_number: None,
     }))
 }
 

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per registry table (see `labbridge-migrations` for the schema).
 
 pub mod account;
+pub mod answer_link;
 pub mod enterprise;
 pub mod expert;
 pub mod expert_program;
@@ -10,5 +11,6 @@ pub mod outbox;
 pub mod partnership;
 pub mod program;
 pub mod proposal;
+pub mod proposal_event;
 pub mod rd_institution;
 pub mod session;

@@ -19,6 +19,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    pub html: Option<String>,
+    pub locked_until: Option<DateTimeUtc>,
+    pub proposal_id: Option<i64>,
 }
 
 #[allow(missing_docs)]

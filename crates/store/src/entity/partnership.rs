@@ -18,6 +18,9 @@ pub struct Model {
     pub evidence: Option<String>,
     pub content_hash: String,
     pub updated_at: DateTimeUtc,
+    pub proposal_id: Option<i64>,
+    pub contract_number: Option<String>,
+    pub registration_number: Option<String>,
 }
 
 #[allow(missing_docs)]

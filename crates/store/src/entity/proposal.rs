@@ -1,4 +1,5 @@
-//! A proposed partnership (推荐) from the matcher, with its reasons as JSON.
+//! A proposed partnership (推荐) from the matcher, with its reasons as JSON. `status` holds a
+//! `labbridge_domain::proposal::ProposalStatus` code; only the use cases move it.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,12 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub decline_reason: Option<String>,
+    pub note: Option<String>,
+    pub partnership_id: Option<String>,
+    pub reminders: i32,
+    pub contacted_at: Option<DateTimeUtc>,
+    pub escalated_at: Option<DateTimeUtc>,
 }
 
 #[allow(missing_docs)]
