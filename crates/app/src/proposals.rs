@@ -441,6 +441,7 @@ impl App {
                 continue;
             }
             let description: String = need.description.chars().take(120).collect();
+            let description = description.trim_end_matches(['。', '；', ';', '.', ' ']);
             needs
                 .entry(need.enterprise_id.clone())
                 .or_default()

@@ -1342,7 +1342,34 @@ async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
     // Day 3: nothing. Day 8: a reminder, with a new link. Day 16: the second. Day 24: staff.
     let now = chrono::Utc::now();
     let day = |days: i64| now + chrono::Duration::days(days);
-    assert_eq!(app.tick(day(3)).await.expect("tick").reminders, 0);
+    let first = app.tick(day(3)).await.expect("tick");
+    assert_eq!(
+        (first.reminders, first.digests),
+        (0, 1),
+        "the weekly digest to staff"
+    );
+    let digest = outbox_rows(app)
+        .await
+        .into_iter()
+        .find(|row| row.kind == "digest")
+        .expect("digest");
+    assert_eq!(digest.recipient, "wang.li@kjj.example.cn");
+    let then = app
+        .coverage(None, labbridge_app::proposals::china_day(day(3)))
+        .await
+        .expect("coverage");
+    let figure = format!("{}/{}", then.covered, then.total);
+    assert!(
+        digest.subject.contains("周报") && digest.subject.contains(&figure),
+        "{}",
+        digest.subject
+    );
+    assert!(digest.body.contains("待审核的建议"), "{}", digest.body);
+    assert_eq!(
+        app.tick(day(4)).await.expect("tick").digests,
+        0,
+        "once a week"
+    );
     assert_eq!(app.tick(day(8)).await.expect("tick").reminders, 1);
     assert_eq!(
         app.tick(day(9)).await.expect("tick").reminders,
