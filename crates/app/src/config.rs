@@ -115,7 +115,7 @@ fn default_busy_days() -> u32 {
 }
 
 fn default_outbox_concurrency() -> u32 {
-    8
+    16
 }
 
 fn default_outbox_lease_secs() -> u64 {

@@ -1151,6 +1151,101 @@ mod tests {
         )
     }
 
+    fn row(
+        partner: &str,
+        status: ProposalStatus,
+        reason: Option<DeclineReason>,
+        days_ago: i64,
+    ) -> proposal::Model {
+        let now = chrono::Utc::now();
+        proposal::Model {
+            id: 0,
+            enterprise_id: "e".into(),
+            partner_kind: "expert".into(),
+            partner_id: partner.into(),
+            gap: "A".into(),
+            score: 0.5,
+            reasons: "{}".into(),
+            status: status.code().into(),
+            created_at: now,
+            updated_at: now - chrono::Duration::days(days_ago),
+            decline_reason: reason.map(|reason| reason.code().to_owned()),
+            note: None,
+            partnership_id: None,
+            reminders: 0,
+            contacted_at: None,
+            escalated_at: None,
+        }
+    }
+
+    #[test]
+    fn decline_reasons_feed_the_next_run() {
+        use DeclineReason as R;
+        use ProposalStatus as S;
+        let rows = [
+            row(
+                "mismatch",
+                S::DeclinedByPartner,
+                Some(R::DirectionMismatch),
+                400,
+            ),
+            row(
+                "together",
+                S::DeclinedByEnterprise,
+                Some(R::AlreadyCooperating),
+                400,
+            ),
+            row("early", S::DeclinedByPartner, Some(R::NotReady), 30),
+            row(
+                "early-long-ago",
+                S::DeclinedByPartner,
+                Some(R::NotReady),
+                200,
+            ),
+            row("busy", S::DeclinedByPartner, Some(R::NoCapacity), 10),
+            row("busy", S::DeclinedByPartner, Some(R::NoCapacity), 20),
+            row(
+                "busy-long-ago",
+                S::DeclinedByPartner,
+                Some(R::NoCapacity),
+                100,
+            ),
+            row("unclear", S::DeclinedByPartner, Some(R::NeedUnclear), 5),
+            row("sent", S::Sent, None, 1),
+            row("superseded", S::Superseded, None, 1),
+            row("rejected", S::Rejected, None, 1),
+        ];
+        let history = PairHistory::of(&rows, chrono::Utc::now(), 180, 90);
+        let refused = |partner: &str| {
+            history
+                .refused
+                .contains(&("e".to_owned(), partner.to_owned()))
+        };
+        assert!(refused("mismatch") && refused("together"), "for good");
+        assert!(
+            refused("early") && !refused("early-long-ago"),
+            "held for the hold period"
+        );
+        assert!(
+            refused("unclear") && refused("busy"),
+            "other reasons hold the pair too"
+        );
+        assert!(refused("sent") && refused("rejected"));
+        assert!(!refused("superseded"), "a replaced proposal says nothing");
+        assert_eq!(
+            history.busy.get("busy"),
+            Some(&2),
+            "each 精力不足 lowers capacity by one"
+        );
+        assert_eq!(
+            history.busy.get("busy-long-ago"),
+            None,
+            "only within the busy period"
+        );
+        assert_eq!(history.kept_by_partner.get("sent"), Some(&1));
+        assert_eq!(history.kept_by_enterprise.get("e"), Some(&1));
+    }
+
     #[test]
     fn conflicts_of_interest() {
         let firm = ("山东华建铝业集团有限公司", Some("rd@huajian-al.com"));

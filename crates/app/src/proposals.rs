@@ -1351,8 +1351,18 @@ impl App {
                 .get(&row.enterprise_id)
                 .and_then(|e| e.owner.clone());
             let escalate_to = self.staff_address(owner.as_deref()).await?;
+            let remind =
+                row.reminders < i32::try_from(self.settings.max_reminders).unwrap_or(i32::MAX);
+            if !remind && row.escalated_at.is_some() {
+                continue;
+            }
             let transaction = self.store.begin().await?;
-            if row.reminders < i32::try_from(self.settings.max_reminders).unwrap_or(i32::MAX) {
+            // The first write claims the reminder; another server ticking at once gets nothing.
+            if !Store::note_reminder(&transaction, row.id, row.reminders, !remind, now).await? {
+                transaction.rollback().await?;
+                continue;
+            }
+            if remind {
                 let recipient = match party {
                     Party::Partner => context.partner(&row).email,
                     Party::Enterprise => context
@@ -1387,33 +1397,28 @@ impl App {
                     Self::queue(&transaction, kind, &recipient, &letter, Some(row.id), now).await?;
                     report.reminders += 1;
                 }
-                Store::note_reminder(&transaction, row.id, false, now).await?;
-            } else if row.escalated_at.is_none() {
-                if let Some(recipient) = escalate_to {
-                    let waiting_for = match party {
-                        Party::Partner => format!("合作方{}", facts.partner),
-                        Party::Enterprise => format!("企业{}", facts.enterprise),
-                    };
-                    let days = (now - row.updated_at).num_days();
-                    let desk = format!(
-                        "{}/staff/proposals/{}",
-                        self.settings.base_url.trim_end_matches('/'),
-                        row.id
-                    );
-                    let letter =
-                        letters::escalation(&facts, &waiting_for, days, row.reminders, &desk);
-                    Self::queue(
-                        &transaction,
-                        kinds::ESCALATION,
-                        &recipient,
-                        &letter,
-                        Some(row.id),
-                        now,
-                    )
-                    .await?;
-                    report.escalations += 1;
-                }
-                Store::note_reminder(&transaction, row.id, true, now).await?;
+            } else if let Some(recipient) = escalate_to {
+                let waiting_for = match party {
+                    Party::Partner => format!("合作方{}", facts.partner),
+                    Party::Enterprise => format!("企业{}", facts.enterprise),
+                };
+                let days = (now - row.updated_at).num_days();
+                let desk = format!(
+                    "{}/staff/proposals/{}",
+                    self.settings.base_url.trim_end_matches('/'),
+                    row.id
+                );
+                let letter = letters::escalation(&facts, &waiting_for, days, row.reminders, &desk);
+                Self::queue(
+                    &transaction,
+                    kinds::ESCALATION,
+                    &recipient,
+                    &letter,
+                    Some(row.id),
+                    now,
+                )
+                .await?;
+                report.escalations += 1;
             }
             transaction.commit().await?;
         }
@@ -1488,6 +1493,9 @@ impl App {
     async fn digest_facts(&self, now: DateTime<Utc>) -> Result<letters::DigestFacts> {
         let coverage = self.coverage(None, china_day(now)).await?;
         let week_ago = now - Duration::days(7);
+        let last_week = self
+            .coverage(Some(coverage.year), china_day(week_ago))
+            .await?;
         let activated_this_week = Store::all_events(self.store.connection())
             .await?
             .into_iter()
@@ -1539,6 +1547,7 @@ impl App {
             county: self.county_name().await?,
             covered: coverage.covered,
             total: coverage.total,
+            covered_week_ago: last_week.covered,
             activated_this_week,
             awaiting_review,
             silent,

@@ -1325,8 +1325,13 @@ async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
         labbridge_notify::Mailer::stub_accepting(),
         labbridge_notify::WorkerSettings::new(from),
     );
-    let pass = worker.pass(false).await.expect("pass");
-    assert_eq!(pass.sent, 1);
+    let step = worker.dispatch_one(0, false).await.expect("step");
+    assert!(
+        matches!(step, labbridge_notify::Outcome::Sent(_)),
+        "{step:?}"
+    );
+    let step = worker.dispatch_one(0, false).await.expect("step");
+    assert_eq!(step, labbridge_notify::Outcome::Empty);
     assert_eq!(
         app.proposal_detail(proposal.id)
             .await

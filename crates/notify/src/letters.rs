@@ -400,6 +400,8 @@ pub struct DigestFacts {
     pub covered: u32,
     /// The roster's size.
     pub total: u32,
+    /// Covered seven days ago (same roster).
+    pub covered_week_ago: u32,
     /// Partnerships that became active in the last seven days.
     pub activated_this_week: usize,
     /// Proposals waiting for review.
@@ -427,9 +429,17 @@ pub fn digest(facts: &DigestFacts) -> Letter {
         facts.county, facts.covered, facts.total
     );
     let mut letter = Letter::new(lang, subject, "您好：".to_owned(), "labbridge");
+    let change = i64::from(facts.covered) - i64::from(facts.covered_week_ago);
     letter.paragraphs.push(format!(
-        "本周新增生效合作 {} 项；全县覆盖 {}/{}（{rate:.1}%）。",
-        facts.activated_this_week, facts.covered, facts.total
+        "全县“两个全覆盖” {}/{}（{rate:.1}%），较上周{}；本周新增生效合作 {} 项。",
+        facts.covered,
+        facts.total,
+        match change {
+            0 => "持平".to_owned(),
+            up if up > 0 => format!("增加 {up} 家"),
+            down => format!("减少 {} 家", -down),
+        },
+        facts.activated_this_week
     ));
     letter
         .facts

@@ -52,7 +52,7 @@ impl WorkerSettings {
             max_attempts: 8,
             backoff_base: Duration::from_secs(30),
             backoff_max: Duration::from_secs(3600),
-            concurrency: 8,
+            concurrency: 16,
         }
     }
 

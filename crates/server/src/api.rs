@@ -53,6 +53,7 @@ where
 
 /// Query of `/api/v1/coverage`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// The roster year; defaults to the latest.
     pub year: Option<i32>,
@@ -162,6 +163,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 
 /// Query of `/api/v1/search`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The text, as typed; empty browses.
     pub q: Option<String>,
@@ -284,6 +286,7 @@ pub async fn search(
 
 /// Query of `/api/v1/search/institutions`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InstitutionsQuery {
     /// The subject, e.g. 铝合金热处理.
     pub q: String,
@@ -311,8 +314,11 @@ pub async fn institutions(
 
 /// Query of `/api/v1/proposals`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalsQuery {
-    /// Only this status (`proposed`, `approved`, `sent`, `accepted`, `declined`, `excluded`).
+    /// Only this status: `proposed`, `approved`, `rejected`, `sent`, `accepted_by_partner`,
+    /// `declined_by_partner`, `accepted`, `declined_by_enterprise`, `active`, `withdrawn`,
+    /// `expired`, `superseded`, `excluded`.
     pub status: Option<String>,
 }
 
@@ -384,6 +390,7 @@ pub async fn exclude(
 
 /// Query of `/api/v1/needs/{id}/similar`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// How many hits, 10 by default.
     pub limit: Option<usize>,

@@ -143,16 +143,21 @@ impl Store {
         Ok(())
     }
 
-    /// Counts a reminder (or an escalation) sent for a proposal.
+    /// Counts a reminder (or an escalation) for a proposal, only if nobody else did since it
+    /// was read (`reminders` still as read, not escalated yet): the first write of the clock's
+    /// transaction, so two servers ticking at once do not both remind. Returns whether it did.
     pub async fn note_reminder(
         connection: &impl ConnectionTrait,
         id: i64,
+        reminders_seen: i32,
         escalated: bool,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut update = proposal::Entity::update_many()
             .col_expr(proposal::Column::ContactedAt, Expr::value(now))
-            .filter(proposal::Column::Id.eq(id));
+            .filter(proposal::Column::Id.eq(id))
+            .filter(proposal::Column::Reminders.eq(reminders_seen))
+            .filter(proposal::Column::EscalatedAt.is_null());
         update = if escalated {
             update.col_expr(proposal::Column::EscalatedAt, Expr::value(now))
         } else {
@@ -161,8 +166,7 @@ impl Store {
                 Expr::col(proposal::Column::Reminders).add(1),
             )
         };
-        update.exec(connection).await?;
-        Ok(())
+        Ok(update.exec(connection).await?.rows_affected == 1)
     }
 
     /// Inserts new proposals (ids assigned by the database); returns them with their ids.
