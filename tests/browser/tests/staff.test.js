@@ -63,7 +63,7 @@ test('staff sign in, review proposals and exclude a pair', async () => {
   const first = rows.first();
   const enterprise = await first.getAttribute('data-enterprise');
   const partner = await first.getAttribute('data-partner');
-  const partnerName = (await first.locator('td:nth-child(3) a').textContent()).trim();
+  const partnerName = (await first.locator('td:nth-child(4) a').textContent()).trim();
   await first.locator('input[name=reason]').fill('利益冲突：亲属在该企业任职');
   await Promise.all([page.waitForURL(/excluded=/), first.locator('form.exclude button').click()]);
   const notice = await page.textContent('#notice');
@@ -71,12 +71,17 @@ test('staff sign in, review proposals and exclude a pair', async () => {
   assert.ok(notice.includes(partnerName), notice);
   const row = page.locator(`#proposals tbody tr[data-enterprise="${enterprise}"][data-partner="${partner}"]`);
   assert.equal(await row.getAttribute('data-status'), 'excluded');
-  assert.equal((await row.locator('td.status').textContent()).trim(), '已排除');
+  assert.equal((await row.locator('td.status a.timeline').textContent()).trim(), '已排除');
+  assert.equal((await row.locator('td.status .note').textContent()).trim(), '利益冲突：亲属在该企业任职（demo-staff）', 'the reason and who excluded it');
   assert.equal(await row.locator('form.exclude').count(), 0, 'an excluded pair has no exclude button');
 
-  // The 已排除 tab lists exactly that pair.
+  // The 已排除 tab lists exactly that pair, with an undo that puts it back for review.
   await Promise.all([page.waitForURL(/status=excluded/), page.click('#status-tabs a:has-text("已排除")')]);
   assert.equal(await page.locator('#proposals tbody tr').count(), 1);
+  await Promise.all([page.waitForLoadState('load'), page.click('#proposals form.undo button')]);
+  assert.equal(await page.locator('#proposals tbody tr').count(), 0);
+  await page.goto(`${base}/staff/proposals?status=proposed`);
+  assert.equal(await page.locator(`#proposals tbody tr[data-enterprise="${enterprise}"][data-partner="${partner}"]`).getAttribute('data-status'), 'proposed');
 
   // The manual form names a bad id instead of failing silently.
   await page.fill('#manual-exclusion input[name=enterprise_id]', '不存在的企业');
