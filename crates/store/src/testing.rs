@@ -39,9 +39,17 @@ fn replace_database(url: &str, database: &str) -> String {
 }
 
 /// Creates a new PostgreSQL database for one test and returns its URL, or `None` when
-/// `LABBRIDGE_TEST_DATABASE_URL` is unset.
+/// `LABBRIDGE_TEST_DATABASE_URL` is unset on a developer's machine. Under CI (`CI` set) a
+/// missing server is a failure, never a silent skip.
+///
+/// # Panics
+/// When `CI` is set and `LABBRIDGE_TEST_DATABASE_URL` is not.
 pub async fn fresh_postgres_url(test_name: &str) -> Result<Option<String>> {
     let Ok(server_url) = std::env::var(TEST_DATABASE_URL) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{TEST_DATABASE_URL} is not set under CI: the PostgreSQL half of {test_name} cannot be skipped"
+        );
         return Ok(None);
     };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
