@@ -200,19 +200,26 @@ pub struct Overrides {
     pub secure_cookies: Option<bool>,
 }
 
-const ENV_KEYS: [&str; 22] = [
+/// Settings whose values are text. They are read from the environment as they are, so that
+/// `LABBRIDGE_COUNTY=370724` or `LABBRIDGE_STAFF_TOKEN=12345` stay text: figment's `Env` would
+/// parse them into a number or a boolean, which a `String` then refuses.
+const TEXT_KEYS: [&str; 9] = [
     "data_dir",
     "database_url",
     "county",
     "addr",
     "staff_token",
-    "min_partners",
-    "max_partners",
-    "secure_cookies",
     "smtp_url",
     "mail_from",
     "base_url",
     "bureau_email",
+];
+
+/// Settings whose values are numbers or booleans (parsed by figment's `Env`).
+const TYPED_KEYS: [&str; 13] = [
+    "min_partners",
+    "max_partners",
+    "secure_cookies",
     "remind_after_days",
     "max_reminders",
     "answer_days",
@@ -224,6 +231,17 @@ const ENV_KEYS: [&str; 22] = [
     "mail_max_attempts",
     "mail_retry_secs",
 ];
+
+/// The text settings given in the environment, verbatim.
+fn text_env() -> std::collections::BTreeMap<&'static str, String> {
+    TEXT_KEYS
+        .into_iter()
+        .filter_map(|key| {
+            let name = format!("LABBRIDGE_{}", key.to_uppercase());
+            std::env::var(name).ok().map(|value| (key, value))
+        })
+        .collect()
+}
 
 impl Settings {
     /// Layers defaults, the config file (if any), the environment and the flags.
@@ -239,7 +257,8 @@ impl Settings {
             figment = figment.merge(Toml::file(path));
         }
         let settings: Settings = figment
-            .merge(Env::prefixed("LABBRIDGE_").only(&ENV_KEYS))
+            .merge(Env::prefixed("LABBRIDGE_").only(&TYPED_KEYS))
+            .merge(Serialized::defaults(text_env()))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|error| Error::Config(error.to_string()))?;
@@ -334,6 +353,8 @@ mod tests {
             jail.set_env("LABBRIDGE_DATA_DIR", "from-env");
             jail.set_env("LABBRIDGE_MAX_PARTNERS", "2");
             jail.set_env("LABBRIDGE_SECURE_COOKIES", "true");
+            jail.set_env("LABBRIDGE_STAFF_TOKEN", "12345");
+            jail.set_env("LABBRIDGE_BUREAU_EMAIL", "true");
             let flags = Overrides {
                 county: Some("370724".into()),
                 ..Overrides::default()
@@ -353,6 +374,23 @@ mod tests {
             );
             assert_eq!((settings.min_partners, settings.max_partners), (1, 2));
             assert!(settings.secure_cookies);
+            assert_eq!(
+                settings.staff_token.as_deref(),
+                Some("12345"),
+                "digits stay text"
+            );
+            assert_eq!(settings.bureau_email.as_deref(), Some("true"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn a_county_code_in_the_environment_is_text() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LABBRIDGE_COUNTY", "370724");
+            let settings = Settings::load(None, &Overrides::default()).expect("valid");
+            assert_eq!(settings.county.as_deref(), Some("370724"));
             assert_eq!(
                 settings
                     .county()

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::NaiveDate;
 use labbridge_domain::{CreditCode, Divisions, Institutions};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -839,6 +840,107 @@ fn date(year: i32, month: u32, day: u32) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// Moves some of the demo's dates into the current year, so that the dashboard has something
+/// to show on any day it is loaded: about a third of the cooperations in force began this
+/// year (the trend rises month by month to today's figure), and a few end or come up for
+/// review in the weeks before 31 December (coverage at risk). Today's coverage is unchanged.
+/// Does nothing for another year, or when the year has less than a week left.
+pub fn bring_to(data: &mut DemoData, today: NaiveDate) {
+    use chrono::Datelike;
+    let year = today.year();
+    let Some(year_end) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return;
+    };
+    let text = |row: &Row, field: &str| {
+        row.cells
+            .get(field)
+            .and_then(|value| value.as_str())
+            .map(str::to_owned)
+    };
+    let in_force = |row: &Row| {
+        let from = text(row, "valid_from").and_then(|day| day.parse::<NaiveDate>().ok());
+        let to = text(row, "valid_to").and_then(|day| day.parse::<NaiveDate>().ok());
+        from.is_some_and(|from| from <= today) && to.is_none_or(|to| to > year_end)
+    };
+    // Enterprise → the positions of its partnerships in force on 31 December.
+    let mut by_enterprise: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    let Some((_, partnerships)) = data
+        .kinds
+        .iter_mut()
+        .find(|(kind, _)| *kind == ImportKind::Partnerships)
+    else {
+        return;
+    };
+    if partnerships
+        .iter()
+        .any(|row| text(row, "valid_from").is_some_and(|from| from.starts_with(&year.to_string())))
+    {
+        return;
+    }
+    for (position, row) in partnerships.iter().enumerate() {
+        if in_force(row)
+            && let Some(enterprise) = text(row, "enterprise")
+        {
+            by_enterprise.entry(enterprise).or_default().push(position);
+        }
+    }
+    let days_left = (year_end - today).num_days();
+    let months_before = today.month0();
+    for (rank, positions) in by_enterprise.values().enumerate() {
+        if rank % 3 == 0 && months_before > 0 {
+            // Began this year, in a month before this one.
+            let month = 1 + (rank as u32 / 3) % months_before;
+            let day = 1 + (rank as u32 * 7) % 28;
+            for &position in positions {
+                partnerships[position]
+                    .cells
+                    .insert("valid_from".to_owned(), Value::from(date(year, month, day)));
+            }
+        } else if rank % 5 == 1 && positions.len() == 1 && days_left > 7 {
+            // Ends before the year does: at risk, and a renewal for the matcher.
+            let offset = 3 + (rank as i64 * 5) % (days_left - 4);
+            let end = today + chrono::Duration::days(offset);
+            partnerships[positions[0]].cells.insert(
+                "valid_to".to_owned(),
+                Value::from(end.format("%Y-%m-%d").to_string()),
+            );
+        }
+    }
+    // A few R&D institutions come up for review before the year ends.
+    if days_left <= 7 {
+        return;
+    }
+    let Some((_, enterprises)) = data
+        .kinds
+        .iter_mut()
+        .find(|(kind, _)| *kind == ImportKind::Enterprises)
+    else {
+        return;
+    };
+    for (rank, row) in enterprises.iter_mut().enumerate() {
+        if rank % 19 != 4 {
+            continue;
+        }
+        let Some(Value::Array(institutions)) = row.cells.get_mut("rd_institutions") else {
+            continue;
+        };
+        if let [Value::Object(institution)] = institutions.as_mut_slice()
+            && institution
+                .get("review_due")
+                .and_then(Value::as_str)
+                .and_then(|due| due.parse::<NaiveDate>().ok())
+                .is_some_and(|due| due > year_end)
+        {
+            let offset = 2 + (rank as i64 * 3) % (days_left - 3);
+            let due = today + chrono::Duration::days(offset);
+            institution.insert(
+                "review_due".to_owned(),
+                Value::from(due.format("%Y-%m-%d").to_string()),
+            );
+        }
+    }
+}
+
 /// Generates the demo county for a roster year.
 pub fn generate(year: i32) -> DemoData {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
@@ -1411,12 +1513,21 @@ impl App {
             ));
         }
         let mut summary = DemoSummary::default();
-        for (kind, rows) in generate(year).kinds {
+        let mut data = generate(year);
+        if year == chrono::Datelike::year(&crate::today()) {
+            bring_to(&mut data, crate::today());
+        }
+        for (kind, rows) in data.kinds {
             let source_name = format!("demo:{kind}");
             summary.imports.push(
                 self.import_rows(kind, &source_name, rows, Vec::new(), progress)
                     .await?,
             );
+        }
+        // The trend starts with the demo: each past month of the year, evaluated from the
+        // demo's own dates.
+        if year == chrono::Datelike::year(&crate::today()) {
+            self.backfill_snapshots(crate::today()).await?;
         }
         self.add_account(&crate::accounts::NewAccount {
             login: DEMO_STAFF_LOGIN,

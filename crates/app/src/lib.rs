@@ -14,9 +14,11 @@ pub mod accounts;
 pub mod assign;
 pub mod config;
 pub mod coverage;
+pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod eval;
+pub mod export;
 pub mod import;
 pub mod matching;
 pub mod proposals;
@@ -48,6 +50,32 @@ impl App {
         })?;
         let store = Store::connect(&settings.database_url()).await?;
         Ok(Self { settings, store })
+    }
+}
+
+/// The registry setting that names the county a deployment serves.
+pub const COUNTY_SETTING: &str = "county";
+
+impl App {
+    /// Returns the county this deployment serves: the configured one (`LABBRIDGE_COUNTY`,
+    /// `--county`), else the one the registry remembers (the demo's, or the first import's).
+    pub async fn county(&self) -> Result<Option<&'static labbridge_domain::County>> {
+        if let Some(county) = self.settings.county()? {
+            return Ok(Some(county));
+        }
+        match self.store.registry_setting(COUNTY_SETTING).await? {
+            None => Ok(None),
+            Some(code) => labbridge_domain::Divisions::embedded()
+                .county(&code)
+                .map(Some)
+                .map_err(|error| Error::Config(format!("the registry's county: {error}"))),
+        }
+    }
+
+    /// Remembers the county of the first enterprises written, unless one is remembered.
+    pub(crate) async fn remember_county(&self, code: &str) -> Result<()> {
+        self.store.remember_setting(COUNTY_SETTING, code).await?;
+        Ok(())
     }
 }
 

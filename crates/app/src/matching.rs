@@ -85,6 +85,10 @@ pub struct Reasons {
     pub closes: Vec<String>,
     /// The score's parts.
     pub parts: ScoreParts,
+    /// A renewal (续签): the enterprise is covered today but this partnership ends before the
+    /// year does, so the same partner is proposed first.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub renewal: bool,
 }
 
 /// One proposal, for people.
@@ -121,6 +125,9 @@ pub struct MatchReport {
     pub year: i32,
     /// Enterprises on the roster missing a coverage.
     pub enterprises_with_gaps: usize,
+    /// Enterprises covered today whose cooperation ends before the year does, offered a
+    /// renewal with the same partner first.
+    pub renewals: usize,
     /// Those for which no candidate was found at all.
     pub without_candidates: usize,
     /// Candidate pairs left out as conflicts of interest.
@@ -275,6 +282,19 @@ impl App {
         today: NaiveDate,
         options: MatchOptions,
     ) -> Result<MatchReport> {
+        self.run_matcher_reporting(index, today, options, &|_, _, _| {})
+            .await
+    }
+
+    /// [`App::run_matcher`], telling `progress` each stage (`candidates`, `assignment`,
+    /// `writing`) with how far it got (done, total).
+    pub async fn run_matcher_reporting(
+        &self,
+        index: &SearchIndex,
+        today: NaiveDate,
+        options: MatchOptions,
+        progress: &(dyn Fn(&str, usize, usize) + Sync),
+    ) -> Result<MatchReport> {
         let dry_run = options.dry_run;
         // Partners an enterprise with a gap wants at least and at most (settings).
         let (min_partners, max_partners) = (self.settings.min_partners, self.settings.max_partners);
@@ -367,10 +387,51 @@ impl App {
         let mut seekers: Vec<Seeker> = Vec::new();
         let mut without_candidates = 0;
         let mut conflicts = 0;
-        for entry in &roster {
-            let assessment = coverage::assess(&facts_of(entry), reference_date);
+        let mut renewal_seekers = 0;
+        for (done, entry) in roster.iter().enumerate() {
+            if done % 16 == 0 {
+                progress("candidates", done, roster.len());
+            }
+            let facts = facts_of(entry);
+            let mut assessment = coverage::assess(&facts, reference_date);
+            // Coverage at risk: covered today, but cooperation ends before the year does. The
+            // partners whose terms end are proposed again first (a renewal, 续签).
+            let mut renewals: Vec<(usize, NaiveDate)> = Vec::new();
             if assessment.covered() {
-                continue;
+                let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(reference_date);
+                if coverage::assess(&facts, year_end).cooperation {
+                    continue;
+                }
+                for partnership in &entry.partnerships {
+                    let Some(end) = partnership.valid_to else {
+                        continue;
+                    };
+                    if end < reference_date || end >= year_end {
+                        continue;
+                    }
+                    let kind = match partnership.partner_kind.as_str() {
+                        "lab" => Kind::Lab,
+                        "expert" => Kind::Expert,
+                        _ => continue,
+                    };
+                    if refused.contains(&(entry.enterprise.id.clone(), partnership.partner.clone()))
+                    {
+                        continue;
+                    }
+                    if let Some(&partner) = partner_index.get(&(kind, partnership.partner.clone()))
+                        && !renewals.iter().any(|(known, _)| *known == partner)
+                    {
+                        renewals.push((partner, end));
+                    }
+                }
+                if renewals.is_empty() {
+                    continue;
+                }
+                assessment = coverage::Assessment {
+                    cooperation: false,
+                    institution_and_staff: true,
+                    gaps: vec![Gap::CooperationExpired],
+                };
             }
             let enterprise = &entry.enterprise;
             let enterprise_domain = enterprise.contact_email.as_deref().and_then(mail_domain);
@@ -485,8 +546,33 @@ impl App {
                             .collect(),
                         closes: closed,
                         parts,
+                        renewal: false,
                     },
                 });
+            }
+            if !renewals.is_empty() {
+                renewal_seekers += 1;
+                candidates.retain(|candidate| {
+                    !renewals
+                        .iter()
+                        .any(|(partner, _)| *partner == candidate.partner)
+                });
+                for (partner, end) in renewals.iter().rev() {
+                    candidates.insert(
+                        0,
+                        Candidate {
+                            partner: *partner,
+                            score: 1.0,
+                            reasons: Reasons {
+                                matched_terms: Vec::new(),
+                                gaps: vec![format!("合作将于 {end} 到期，建议续签")],
+                                closes: vec!["A".to_owned()],
+                                parts: ScoreParts::default(),
+                                renewal: true,
+                            },
+                        },
+                    );
+                }
             }
             if candidates.is_empty() {
                 without_candidates += 1;
@@ -498,6 +584,7 @@ impl App {
             });
         }
 
+        progress("assignment", 0, seekers.len());
         let demands = seekers
             .iter()
             .map(|seeker| {
@@ -619,6 +706,7 @@ impl App {
                 .zip(forecast_facts),
         );
         if !dry_run {
+            progress("writing", 0, proposals.len());
             let now = chrono::Utc::now();
             let rows = proposals
                 .iter()
@@ -645,7 +733,8 @@ impl App {
         }
         Ok(MatchReport {
             year,
-            enterprises_with_gaps: seekers.len(),
+            enterprises_with_gaps: seekers.len() - renewal_seekers,
+            renewals: renewal_seekers,
             without_candidates,
             conflicts,
             required_placed: assignment.required_units,

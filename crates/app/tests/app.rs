@@ -1,6 +1,7 @@
 //! Use-case tests: imports, the demo county and the coverage report, on SQLite and (when
 //! `LABBRIDGE_TEST_DATABASE_URL` is set) PostgreSQL.
 
+use chrono::Datelike;
 use std::path::{Path, PathBuf};
 
 use labbridge_app::accounts::NewAccount;
@@ -564,18 +565,34 @@ async fn demo_county_is_64_of_246(fixture: &Fixture) {
         (300, 3000, 9)
     );
     assert!(counts.needs > 246);
-    // The counts hold on any day of the roster year.
-    for (month, date) in [(1, 1), (6, 30), (12, 31)] {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, month, date).expect("date");
-        assert_eq!(
-            fixture
-                .app
-                .coverage(Some(2026), day)
+    // 64 today; the demo's cooperations grew through the year (fewer covered on 1 January,
+    // when today is later), and the ones at risk are gone on 31 December.
+    let today = labbridge_app::today();
+    let covered_on = |day: chrono::NaiveDate| {
+        let app = fixture.app.clone();
+        async move {
+            app.coverage(Some(2026), day)
                 .await
                 .expect("coverage")
-                .covered,
-            64,
-            "on {day}"
+                .covered
+        }
+    };
+    assert_eq!(covered_on(today).await, 64);
+    let new_year = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    if today.year() == 2026 && today.month() > 1 {
+        assert!(covered_on(new_year).await < 64, "the trend rises");
+    }
+    let at_risk = fixture.app.at_risk(today).await.expect("at risk");
+    let year_end = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    assert_eq!(covered_on(year_end).await, at_risk.forecast_covered);
+    if today.year() == 2026 && today < year_end - chrono::Duration::days(7) {
+        assert!(
+            !at_risk.enterprises.is_empty(),
+            "the demo has coverage at risk"
+        );
+        assert_eq!(
+            at_risk.forecast_covered as usize,
+            64 - at_risk.enterprises.len()
         );
     }
     assert!(matches!(
@@ -649,6 +666,39 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         .await
         .expect("match");
     assert_eq!(report.enterprises_with_gaps, 246 - 64);
+    // Each enterprise at risk of losing its cooperation is offered its partner again first.
+    let at_risk = app.at_risk(today).await.expect("at risk");
+    let renewable: Vec<&labbridge_app::dashboard::AtRiskEnterprise> = at_risk
+        .enterprises
+        .iter()
+        .filter(|enterprise| {
+            enterprise.coverage == "cooperation" && enterprise.renew_with.is_some()
+        })
+        .collect();
+    assert_eq!(report.renewals, renewable.len());
+    for enterprise in renewable {
+        let renewal = report
+            .proposals
+            .iter()
+            .find(|proposal| proposal.enterprise_id == enterprise.id && proposal.reasons.renewal)
+            .unwrap_or_else(|| panic!("a renewal for {}", enterprise.id));
+        let (kind, partner) = enterprise
+            .renew_with
+            .as_deref()
+            .and_then(|with| with.split_once(':'))
+            .expect("kind:id");
+        assert_eq!(
+            (renewal.partner_kind.as_str(), renewal.partner_id.as_str()),
+            (kind, partner)
+        );
+        let best = report
+            .proposals
+            .iter()
+            .filter(|proposal| proposal.enterprise_id == enterprise.id)
+            .map(|proposal| proposal.score)
+            .fold(0.0, f64::max);
+        assert_eq!(renewal.score, best, "the renewal comes first");
+    }
     assert_eq!(
         report.required_placed, report.required_total,
         "every gap gets a partner"
@@ -663,9 +713,12 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         *per_partner.entry(&proposal.partner_id).or_default() += 1;
         assert!(proposal.score > 0.0 && proposal.score <= 1.0);
         assert!(!proposal.reasons.closes.is_empty() && !proposal.reasons.gaps.is_empty());
-        assert!(!proposal.reasons.matched_terms.is_empty(), "{proposal:?}");
+        assert!(
+            proposal.reasons.renewal || !proposal.reasons.matched_terms.is_empty(),
+            "{proposal:?}"
+        );
     }
-    assert_eq!(per_enterprise.len(), 246 - 64);
+    assert_eq!(per_enterprise.len(), 246 - 64 + report.renewals);
     assert!(
         per_enterprise
             .values()

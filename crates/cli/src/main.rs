@@ -157,6 +157,18 @@ enum Command {
         /// Print JSON (the shape of GET /api/v1/coverage).
         #[arg(long)]
         json: bool,
+        /// Take this month's snapshot for the trend (for cron; a month already taken is kept).
+        #[arg(long)]
+        snapshot: bool,
+    },
+    /// Export to XLSX: coverage (totals, towns, chains, uncovered, at risk), enterprises,
+    /// proposals or partnerships.
+    Export {
+        /// What to export: coverage, enterprises, proposals or partnerships.
+        kind: String,
+        /// The .xlsx file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -564,11 +576,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Proposals { action } => proposals_command(&app, action).await?,
         Command::Outbox { action } => return outbox_command(&app, action).await,
         Command::EvalSearch { .. } | Command::Assign { .. } => {}
-        Command::Coverage { year, json } => {
+        Command::Export { kind, out } => {
+            let Some(kind) = labbridge_app::export::ExportKind::parse(&kind) else {
+                anyhow::bail!(
+                    "unknown export '{kind}'; one of: coverage, enterprises, proposals, partnerships"
+                );
+            };
+            let bytes = app.export(kind, labbridge_app::today()).await?;
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            emit_line(&format!("{}: {} bytes", out.display(), bytes.len()));
+        }
+        Command::Coverage {
+            year,
+            json,
+            snapshot,
+        } => {
             if let Some(year) = year
                 && !(1990..=2100).contains(&year)
             {
                 anyhow::bail!("year {year} is out of range (1990–2100)");
+            }
+            if snapshot {
+                let today = labbridge_app::today();
+                let taken = app.take_snapshot(today).await?;
+                eprintln!(
+                    "snapshot {}: {}",
+                    labbridge_app::dashboard::month_of(today),
+                    if taken { "taken" } else { "already taken" }
+                );
             }
             let report = app.coverage(year, labbridge_app::today()).await?;
             if json {

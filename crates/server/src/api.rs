@@ -134,7 +134,14 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         enterprise_answer,
         evidence,
         outbox,
-        retry_mail
+        retry_mail,
+        crate::dashboard::uncovered_api,
+        crate::dashboard::at_risk_api,
+        crate::dashboard::trend_api,
+        crate::dashboard::import_api,
+        crate::dashboard::export_api,
+        crate::dashboard::start_run_api,
+        crate::dashboard::latest_run_api
     ),
     components(schemas(
         CoverageReport,
@@ -150,7 +157,21 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         labbridge_app::proposals::Evidence,
         ApproveRequest,
         ReasonRequest,
-        AnswerRequest
+        AnswerRequest,
+        labbridge_app::dashboard::UncoveredList,
+        labbridge_app::dashboard::UncoveredEnterprise,
+        labbridge_app::dashboard::GapView,
+        labbridge_app::dashboard::LatestProposal,
+        labbridge_app::dashboard::AtRisk,
+        labbridge_app::dashboard::AtRiskEnterprise,
+        labbridge_app::dashboard::Trend,
+        labbridge_app::dashboard::TrendMonth,
+        labbridge_app::dashboard::MatchRun,
+        labbridge_app::dashboard::MatchRunSummary,
+        labbridge_app::dashboard::TownForecast,
+        crate::dashboard::ImportCounts,
+        crate::dashboard::ImportProblem,
+        crate::dashboard::ImportRefused
     ))
 )]
 struct ApiDoc;

@@ -812,6 +812,7 @@ struct OutboxPage<'a> {
     counts: Vec<(&'static str, u64, &'static str)>,
     tabs: Vec<(&'static str, String, bool)>,
     mail: Vec<MailRow>,
+    switch: String,
 }
 
 /// Query of the outbox page.
@@ -863,6 +864,7 @@ async fn outbox_response(
     });
     let failed = error.is_some();
     let mut response = render(&OutboxPage {
+        switch: crate::pages::switch_href(lang, &[("status", query.status.as_deref())]),
         t: texts(lang),
         d: desk_texts(lang),
         lang: lang.code(),

@@ -9,6 +9,9 @@
 
 mod answer;
 mod api;
+mod assets;
+mod charts;
+mod dashboard;
 mod desk;
 mod error;
 mod metrics;
@@ -41,6 +44,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Failed sign-ins, per login, for the lock-out.
     pub sign_in_guard: Arc<staff::SignInGuard>,
+    /// The month whose coverage snapshot this process knows is taken.
+    pub snapshot_month: Arc<std::sync::Mutex<String>>,
 }
 
 impl AppState {
@@ -51,6 +56,7 @@ impl AppState {
             index,
             metrics: Arc::new(metrics::Metrics::default()),
             sign_in_guard: Arc::new(staff::SignInGuard::default()),
+            snapshot_month: Arc::new(std::sync::Mutex::new(String::new())),
         }
     }
 
@@ -81,6 +87,10 @@ impl AppState {
             .map_err(ApiError::from)
     }
 }
+
+/// The largest import file accepted over HTTP (a county roster is well under 1 MB; a province's
+/// expert list a few tens of MB).
+const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Builds the router: pages, API, health, metrics.
 pub fn router(state: AppState) -> Router {
@@ -114,7 +124,37 @@ pub fn router(state: AppState) -> Router {
             "/answer/{token}",
             get(answer::answer_page).post(answer::answer),
         )
+        .route("/assets/labbridge.css", get(assets::stylesheet))
+        .route("/docs/IMPORTS.md", get(assets::import_docs))
+        .route("/staff/uncovered", get(dashboard::uncovered_page))
+        .route("/staff/enterprises/{id}", get(dashboard::enterprise_page))
+        .route("/staff/at-risk", get(dashboard::at_risk_page))
+        .route(
+            "/staff/imports",
+            get(dashboard::imports_page)
+                .post(dashboard::import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route(
+            "/staff/imports/{kind}/template.xlsx",
+            get(dashboard::template),
+        )
+        .route(
+            "/staff/match",
+            get(dashboard::match_page).post(dashboard::match_start),
+        )
+        .route("/staff/report", get(dashboard::report_page))
         .route("/api/v1/coverage", get(api::coverage))
+        .route("/api/v1/coverage/uncovered", get(dashboard::uncovered_api))
+        .route("/api/v1/coverage/at-risk", get(dashboard::at_risk_api))
+        .route("/api/v1/coverage/trend", get(dashboard::trend_api))
+        .route(
+            "/api/v1/imports/{kind}",
+            post(dashboard::import_api).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/api/v1/exports/{file}", get(dashboard::export_api))
+        .route("/api/v1/match/runs", post(dashboard::start_run_api))
+        .route("/api/v1/match/runs/latest", get(dashboard::latest_run_api))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/search/institutions", get(api::institutions))
         .route("/api/v1/needs/{id}/similar", get(api::similar))

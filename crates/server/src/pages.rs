@@ -26,29 +26,29 @@ pub enum Lang {
 
 /// The words of a page in one language.
 pub struct Texts {
-    html_lang: &'static str,
-    title: &'static str,
-    heading: &'static str,
-    year: &'static str,
-    show: &'static str,
-    reference_date: &'static str,
-    total: &'static str,
-    covered: &'static str,
-    rate: &'static str,
-    cooperation: &'static str,
-    institution_and_staff: &'static str,
-    by_town: &'static str,
-    by_industry: &'static str,
-    town: &'static str,
-    industry: &'static str,
-    sort_by_name: &'static str,
-    sort_by_rate: &'static str,
-    demo: &'static str,
-    empty: &'static str,
-    other_language: &'static str,
-    other_lang_code: &'static str,
-    definition: &'static str,
-    search: &'static str,
+    pub(crate) html_lang: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) heading: &'static str,
+    pub(crate) year: &'static str,
+    pub(crate) show: &'static str,
+    pub(crate) reference_date: &'static str,
+    pub(crate) total: &'static str,
+    pub(crate) covered: &'static str,
+    pub(crate) rate: &'static str,
+    pub(crate) cooperation: &'static str,
+    pub(crate) institution_and_staff: &'static str,
+    pub(crate) by_town: &'static str,
+    pub(crate) by_industry: &'static str,
+    pub(crate) town: &'static str,
+    pub(crate) industry: &'static str,
+    pub(crate) sort_by_name: &'static str,
+    pub(crate) sort_by_rate: &'static str,
+    pub(crate) demo: &'static str,
+    pub(crate) empty: &'static str,
+    pub(crate) other_language: &'static str,
+    pub(crate) other_lang_code: &'static str,
+    pub(crate) definition: &'static str,
+    pub(crate) search: &'static str,
 }
 
 const ZH: Texts = Texts {
@@ -104,7 +104,7 @@ const EN: Texts = Texts {
 };
 
 impl Lang {
-    fn texts(self) -> &'static Texts {
+    pub(crate) fn texts(self) -> &'static Texts {
         match self {
             Lang::Zh => &ZH,
             Lang::En => &EN,
@@ -138,6 +138,7 @@ pub struct PageQuery {
 /// One displayed row.
 pub struct DisplayRow {
     name: String,
+    href: String,
     total: u32,
     covered: u32,
     cooperation: u32,
@@ -146,9 +147,10 @@ pub struct DisplayRow {
     rate_width: String,
 }
 
-fn display(name: Option<&String>, row: &GroupRow) -> DisplayRow {
+fn display(name: Option<&String>, href: String, row: &GroupRow) -> DisplayRow {
     DisplayRow {
         name: name.cloned().unwrap_or_default(),
+        href,
         total: row.total,
         covered: row.covered,
         cooperation: row.cooperation,
@@ -178,6 +180,8 @@ struct CoveragePage<'a> {
     towns: Vec<DisplayRow>,
     industries: Vec<DisplayRow>,
     demo: bool,
+    charts: crate::dashboard::CoverageCharts,
+    switch: String,
 }
 
 /// The coverage page: headline figures and the tables by town and industry.
@@ -221,20 +225,48 @@ pub async fn coverage_page(
         institution_and_staff: report.institution_and_staff,
         towns: town_rows
             .into_iter()
-            .map(|row| display(row.town.as_ref(), row))
+            .map(|row| {
+                let href = format!(
+                    "/staff/uncovered?town={}&lang={}",
+                    row.town_code.clone().unwrap_or_default(),
+                    query.lang.code()
+                );
+                display(row.town.as_ref(), href, row)
+            })
             .collect(),
         industries: report
             .by_industry
             .iter()
             .map(|row| {
-                let name = match query.lang {
-                    Lang::Zh => row.industry.clone(),
-                    Lang::En => row.industry_code.clone(),
-                };
-                display(name.as_ref(), row)
+                let chain = labbridge_domain::model::IndustryChain::parse(
+                    row.industry_code.as_deref().unwrap_or(""),
+                )
+                .unwrap_or(labbridge_domain::model::IndustryChain::Other);
+                let name = crate::dashboard::chain_label(chain, query.lang).to_owned();
+                let href = format!(
+                    "/staff/uncovered?industry={}&lang={}",
+                    chain.code(),
+                    query.lang.code()
+                );
+                display(Some(&name), href, row)
             })
             .collect(),
         demo: state.app.has_demo_data().await?,
+        charts: crate::dashboard::coverage_charts(&state, &report, query.lang).await?,
+        switch: switch_href(
+            query.lang,
+            &[
+                ("year", year.map(|year| year.to_string()).as_deref()),
+                (
+                    "sort",
+                    match query.sort {
+                        TownOrder::Code => None,
+                        TownOrder::Name => Some("name"),
+                        TownOrder::Rate => Some("rate"),
+                    },
+                ),
+            ],
+        ),
     };
     let html = page.render().map_err(|error| {
         tracing::error!(%error, "template failed");
@@ -390,6 +422,23 @@ struct SearchPage<'a> {
     previous_href: Option<String>,
     next_href: Option<String>,
     kind_tabs: Vec<FacetLink>,
+    switch: String,
+}
+
+/// The language switch's link: the same page and query in the other language.
+pub(crate) fn switch_href(lang: Lang, query: &[(&str, Option<&str>)]) -> String {
+    let other = match lang {
+        Lang::Zh => "en",
+        Lang::En => "zh",
+    };
+    let mut href = String::from("?");
+    for (key, value) in query {
+        if let Some(value) = value.filter(|value| !value.is_empty()) {
+            href.push_str(&format!("{key}={}&", encode(value)));
+        }
+    }
+    href.push_str(&format!("lang={other}"));
+    href
 }
 
 pub(crate) fn encode(value: &str) -> String {
@@ -588,7 +637,22 @@ pub async fn search_page(
         })
         .collect();
     let next_page = (query.page + 1) * PAGE < results.total;
+    let page_number = (query.page > 0).then(|| query.page.to_string());
+    let switch = switch_href(
+        query.lang,
+        &[
+            ("q", Some(query.q.as_str())),
+            ("kind", Some(query.kind.as_str())),
+            ("institution", query.institution.as_deref()),
+            ("province", query.province.as_deref()),
+            ("program", query.program.as_deref()),
+            ("level", query.level.as_deref()),
+            ("field", query.field.as_deref()),
+            ("page", page_number.as_deref()),
+        ],
+    );
     let page = SearchPage {
+        switch,
         t: query.lang.texts(),
         s: texts,
         lang: query.lang.code(),

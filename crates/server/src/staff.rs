@@ -115,6 +115,7 @@ pub struct StaffTexts {
     lab: &'static str,
     expert: &'static str,
     empty: &'static str,
+    empty_filtered: &'static str,
     closes: &'static str,
     town: &'static str,
     all_towns: &'static str,
@@ -161,7 +162,8 @@ const ZH: StaffTexts = StaffTexts {
     partner_id: "合作方编号",
     lab: "实验室",
     expert: "专家",
-    empty: "还没有匹配建议。运行 labbridge match 生成。",
+    empty: "还没有匹配建议。请在“运行匹配”页面启动一次匹配。",
+    empty_filtered: "没有符合当前筛选条件的建议。可以换个状态、镇街或清除筛选。",
     closes: "可补",
     town: "镇街",
     all_towns: "全部镇街",
@@ -208,7 +210,8 @@ const EN: StaffTexts = StaffTexts {
     partner_id: "Partner id",
     lab: "Lab",
     expert: "Expert",
-    empty: "No proposals yet. Run labbridge match to make them.",
+    empty: "No proposals yet. Start a run on the “Run the matcher” page.",
+    empty_filtered: "No proposal matches these filters. Try another status or town, or clear the filters.",
     closes: "closes",
     town: "Town",
     all_towns: "All towns",
@@ -460,6 +463,8 @@ struct ProposalsPage<'a> {
     form_enterprise: String,
     form_kind: String,
     form_partner: String,
+    has_any: bool,
+    switch: String,
 }
 
 /// Query of the proposals page.
@@ -696,7 +701,23 @@ pub(crate) async fn proposals_response(
         .map(|row| proposal_row(row, lang))
         .collect();
     let error_status = shown.error.is_some();
+    // A filter that hides everything says so; only an empty desk says to run the matcher.
+    let has_any = view.town.is_some()
+        || view.q.is_some()
+        || view.status.is_some()
+        || tabs.iter().any(|tab| tab.count > 0);
+    let other = match lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
+    let switch = View {
+        lang: other,
+        ..view.clone()
+    }
+    .href(view.status.as_deref(), view.page);
     let page_view = ProposalsPage {
+        switch,
+        has_any,
         t: texts(lang),
         lang: lang.code(),
         account,

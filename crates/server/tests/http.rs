@@ -38,11 +38,11 @@ fn chrono_year() -> i32 {
         .expect("year")
 }
 
-/// Sends a request; returns the status, the headers and the body.
-async fn call(
+/// Sends a request; returns the status, the headers and the body's bytes.
+async fn call_bytes(
     state: &AppState,
     request: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, String) {
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let response = router(state.clone())
         .oneshot(request)
         .await
@@ -55,11 +55,16 @@ async fn call(
         .await
         .expect("body")
         .to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8(bytes.to_vec()).expect("utf-8"),
-    )
+    (status, headers, bytes.to_vec())
+}
+
+/// Sends a request; returns the status, the headers and the body.
+async fn call(
+    state: &AppState,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let (status, headers, bytes) = call_bytes(state, request).await;
+    (status, headers, String::from_utf8(bytes).expect("utf-8"))
 }
 
 fn header(headers: &axum::http::HeaderMap, name: &str) -> String {
@@ -192,10 +197,11 @@ async fn coverage_page_is_chinese_by_default_and_english_on_request() {
     let (_, _, english) = get(&state, "/?lang=en").await;
     assert!(english.contains("<html lang=\"en\">"));
     assert!(english.contains("Fully covered"));
-    assert!(english.contains("aluminium"));
+    assert!(english.contains("Aluminium processing"), "chains by label");
+    assert!(!english.contains(">aluminium<"), "never by code");
 
     let (_, _, by_name) = get(&state, "/?sort=name").await;
-    let position = |name: &str| by_name.find(&format!("<td>{name}</td>")).expect(name);
+    let position = |name: &str| by_name.find(&format!(">{name}</a></td>")).expect(name);
     assert!(
         position("城关街道") < position("东城街道")
             && position("东城街道") < position("蒋峪镇")
@@ -1070,4 +1076,408 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     ] {
         assert!(paths.get(path).is_some(), "{path} in the OpenAPI document");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bureau's dashboard
+
+const TOKEN: &str = "dashboard-test-token-0123456789abcdef";
+
+async fn send_bytes(
+    state: &AppState,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let request = Request::post(uri)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .expect("request");
+    let (status, _, body) = call(state, request).await;
+    (status, json(&body))
+}
+
+async fn get_bytes(state: &AppState, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .expect("request");
+    call_bytes(state, request).await
+}
+
+#[tokio::test]
+async fn dashboard_routes_are_for_staff_only() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    for uri in [
+        "/api/v1/coverage/uncovered",
+        "/api/v1/coverage/at-risk",
+        "/api/v1/exports/coverage.xlsx",
+        "/api/v1/match/runs/latest",
+        "/staff/imports/enterprises/template.xlsx",
+    ] {
+        let (status, content_type, body) = get(&state, uri).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+        assert!(content_type.starts_with("application/json"), "{uri}");
+        assert_eq!(json(&body)["code"], "forbidden", "{uri}");
+        let (status, _) = get_with(&state, uri, "wrong-token").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    for uri in ["/api/v1/imports/enterprises", "/api/v1/match/runs"] {
+        let request = Request::post(uri)
+            .header("content-type", "text/csv")
+            .body(Body::from("id\n"))
+            .expect("request");
+        let (status, body) = send(&state, request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+    }
+    for uri in [
+        "/staff/uncovered?town=370724001",
+        "/staff/at-risk",
+        "/staff/imports",
+        "/staff/match",
+        "/staff/report",
+        "/staff/enterprises/demo-ent-001",
+    ] {
+        let (status, location, body) = get_cookie(&state, uri, "").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{uri}");
+        assert!(location.starts_with("/login?"), "{uri}: {location}");
+        assert!(!body.contains("demo-ent"), "{uri}");
+    }
+    // The trend is an aggregate, public like the coverage itself.
+    let (status, _, body) = get(&state, "/api/v1/coverage/trend").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn the_uncovered_list_agrees_with_the_coverage_report() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let (_, body) = get_with(&state, "/api/v1/coverage", TOKEN).await;
+    let report = json(&body);
+    let (status, body) = get_with(&state, "/api/v1/coverage/uncovered", TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list = json(&body);
+    let total = report["total"].as_u64().expect("total");
+    let covered = report["covered"].as_u64().expect("covered");
+    assert_eq!(list["total"].as_u64(), Some(total - covered));
+    let enterprises = list["enterprises"].as_array().expect("list");
+    assert_eq!(enterprises.len() as u64, total - covered);
+    for enterprise in enterprises {
+        for key in [
+            "id",
+            "name",
+            "town",
+            "industry",
+            "owner",
+            "gaps",
+            "latest_proposal",
+        ] {
+            assert!(enterprise.get(key).is_some(), "{key} in {enterprise}");
+        }
+        let gaps = enterprise["gaps"].as_array().expect("gaps");
+        assert!(!gaps.is_empty(), "{enterprise}");
+        for gap in gaps {
+            assert!(
+                matches!(
+                    gap["coverage"].as_str(),
+                    Some("cooperation" | "institution_and_staff")
+                ),
+                "{gap}"
+            );
+            let reason = gap["reason"].as_str().expect("reason");
+            assert!(
+                reason
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{reason}"
+            );
+            if gap["code"] == "cooperation_expired" {
+                let since = gap["since"].as_str().expect("an expiry has a date");
+                assert!(reason.contains(since), "{reason} names {since}");
+            }
+        }
+    }
+    // Each filter agrees with the report's own counts.
+    let missing_a = total - report["cooperation"].as_u64().expect("A");
+    let (_, body) = get_with(&state, "/api/v1/coverage/uncovered?gap=cooperation", TOKEN).await;
+    assert_eq!(json(&body)["total"].as_u64(), Some(missing_a));
+    for town in report["by_town"].as_array().expect("towns") {
+        let code = town["town_code"].as_str().expect("code");
+        let (_, body) = get_with(
+            &state,
+            &format!("/api/v1/coverage/uncovered?town={code}"),
+            TOKEN,
+        )
+        .await;
+        let expected = town["total"].as_u64().unwrap_or(0) - town["covered"].as_u64().unwrap_or(0);
+        assert_eq!(json(&body)["total"].as_u64(), Some(expected), "town {code}");
+    }
+    for chain in report["by_industry"].as_array().expect("chains") {
+        let code = chain["industry_code"].as_str().expect("code");
+        let (_, body) = get_with(
+            &state,
+            &format!("/api/v1/coverage/uncovered?industry={code}"),
+            TOKEN,
+        )
+        .await;
+        let expected =
+            chain["total"].as_u64().unwrap_or(0) - chain["covered"].as_u64().unwrap_or(0);
+        assert_eq!(
+            json(&body)["total"].as_u64(),
+            Some(expected),
+            "chain {code}"
+        );
+    }
+    let (_, body) = get_with(&state, "/api/v1/coverage/uncovered?town=nowhere", TOKEN).await;
+    assert_eq!(json(&body)["total"].as_u64(), Some(0));
+}
+
+#[tokio::test]
+async fn at_risk_and_the_year_end_forecast() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let (status, body) = get_with(&state, "/api/v1/coverage/at-risk", TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let risk = json(&body);
+    let year = risk["year"].as_i64().expect("year") as i32;
+    // The forecast is the rule applied on 31 December, computed here independently.
+    let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("date");
+    let at_end = state
+        .app
+        .coverage(Some(year), year_end)
+        .await
+        .expect("report");
+    let forecast = risk["forecast_rate"].as_f64().expect("rate");
+    assert!(
+        (forecast - at_end.rate).abs() < 1e-9,
+        "{forecast} vs {}",
+        at_end.rate
+    );
+    let today = labbridge_app::today();
+    let mut previous = String::new();
+    for enterprise in risk["enterprises"].as_array().expect("list") {
+        let loses_on = enterprise["loses_on"].as_str().expect("date").to_owned();
+        let day: chrono::NaiveDate = loses_on.parse().expect("date");
+        assert!(day > today && day <= year_end, "{enterprise}");
+        assert!(loses_on >= previous, "sorted by date");
+        previous = loses_on;
+        // Covered today, not covered on the day it loses a coverage.
+        let id = enterprise["id"].as_str().expect("id");
+        let (_, now, _) = state
+            .app
+            .enterprise_file(id, today)
+            .await
+            .expect("file")
+            .expect("exists");
+        assert!(now.covered(), "{id} is covered today");
+        let (_, then, _) = state
+            .app
+            .enterprise_file(id, day)
+            .await
+            .expect("file")
+            .expect("exists");
+        assert!(!then.covered(), "{id} is not covered on {day}");
+    }
+}
+
+#[tokio::test]
+async fn the_trend_has_this_month_and_the_demo_history() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let (status, _, body) = get(&state, "/api/v1/coverage/trend").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let trend = json(&body);
+    let months = trend["months"].as_array().expect("months");
+    let this_month = labbridge_app::today().format("%Y-%m").to_string();
+    let last = months.last().expect("a month");
+    assert_eq!(last["month"], this_month.as_str());
+    let report = state
+        .app
+        .coverage(None, labbridge_app::today())
+        .await
+        .expect("report");
+    assert_eq!(last["covered"].as_u64(), Some(u64::from(report.covered)));
+    assert_eq!(last["total"].as_u64(), Some(u64::from(report.total)));
+    let month_number: usize = this_month[5..].parse().expect("month");
+    assert_eq!(
+        months.len(),
+        month_number,
+        "one point per month of the year so far"
+    );
+    // A town's trend, and the coverage page draws the charts as SVG with Chinese labels.
+    let town = report.by_town[0].town_code.clone().expect("code");
+    let (_, _, body) = get(&state, &format!("/api/v1/coverage/trend?scope=town:{town}")).await;
+    assert_eq!(
+        json(&body)["months"].as_array().map(Vec::len),
+        Some(month_number)
+    );
+    let (_, _, page) = get(&state, "/").await;
+    assert!(page.matches("<svg").count() >= 3, "three charts");
+    assert!(
+        page.contains("全县覆盖率（按月）")
+            && page.contains(&report.by_town[0].town.clone().unwrap_or_default())
+    );
+}
+
+#[tokio::test]
+async fn imports_over_http_are_all_or_nothing_and_remember_the_county() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let before = state.app.store.counts().await.expect("counts").enterprises;
+    // The demo remembered its county: rows without one are placed in 临朐县.
+    let code_ok = "91370724MA3EXAMPL1";
+    let good = format!(
+        "编号,企业名称,统一社会信用代码,镇街,产业链,是否规上,名录年度\nnew-1,临朐新铝业有限公司,{code_ok},城关街道,铝材深加工,是,{}\n",
+        chrono_year()
+    );
+    let bad = format!(
+        "{good}new-2,坏行企业,not-a-code,城关街道,铝材深加工,是,{}\nnew-3,,{code_ok},不存在镇,铝材深加工,是,abc\n",
+        chrono_year()
+    );
+    let (status, body) = send_bytes(
+        &state,
+        "/api/v1/imports/enterprises",
+        "text/csv",
+        bad.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "invalid_rows");
+    let problems = body["problems"].as_array().expect("problems");
+    let rows: std::collections::BTreeSet<u64> =
+        problems.iter().filter_map(|p| p["row"].as_u64()).collect();
+    assert_eq!(rows, [3, 4].into_iter().collect(), "{body}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["field"] == "credit_code" && p["header"] == "统一社会信用代码")
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["field"] == "name" && p["reason"] == "缺少此项（必填）"),
+        "{body}"
+    );
+    assert_eq!(
+        state.app.store.counts().await.expect("counts").enterprises,
+        before,
+        "nothing written"
+    );
+    let (status, body) = send_bytes(
+        &state,
+        "/api/v1/imports/enterprises?format=csv",
+        "application/octet-stream",
+        good.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["created"].as_u64(), body["updated"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        state.app.store.counts().await.expect("counts").enterprises,
+        before + 1
+    );
+    // An unnamed format and an unknown kind are plain errors.
+    let (status, body) = send_bytes(
+        &state,
+        "/api/v1/imports/enterprises",
+        "application/octet-stream",
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) =
+        send_bytes(&state, "/api/v1/imports/widgets", "text/csv", b"x".to_vec()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The template downloads and names every column in Chinese.
+    let (status, headers, bytes) = get_bytes(&state, "/staff/imports/needs/template.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header(&headers, "content-type").contains("spreadsheetml"));
+    let rows = read_sheet(bytes, None);
+    assert_eq!(rows[0][0], "编号");
+    assert!(rows[0].contains(&"需求名称".to_owned()) && rows.len() == 2);
+}
+
+/// Reads a sheet (the first, or the named one) of an XLSX as text cells.
+fn read_sheet(bytes: Vec<u8>, name: Option<&str>) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("xlsx");
+    let sheet = name.map_or_else(|| workbook.sheet_names()[0].clone(), str::to_owned);
+    let range = workbook.worksheet_range(&sheet).expect("sheet");
+    range
+        .rows()
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_coverage_export_reads_back_with_the_right_rows() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let (status, headers, bytes) = get_bytes(&state, "/api/v1/exports/coverage.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header(&headers, "content-disposition").contains("filename*=UTF-8''"));
+    let report = state
+        .app
+        .coverage(None, labbridge_app::today())
+        .await
+        .expect("report");
+    let towns = read_sheet(bytes.clone(), Some("分镇街"));
+    assert_eq!(towns[0][0], "镇街");
+    assert_eq!(towns.len(), report.by_town.len() + 1);
+    assert_eq!(
+        towns[1][0],
+        report.by_town[0].town.clone().unwrap_or_default()
+    );
+    let uncovered = read_sheet(bytes.clone(), Some("未覆盖企业"));
+    assert_eq!(uncovered.len() as u32, report.total - report.covered + 1);
+    let total = read_sheet(bytes, Some("总体"));
+    assert_eq!(total[1][2], report.total.to_string());
+    for kind in ["enterprises", "proposals", "partnerships"] {
+        let (status, _, bytes) = get_bytes(&state, &format!("/api/v1/exports/{kind}.xlsx")).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert!(!read_sheet(bytes, None).is_empty());
+    }
+    let (status, _, _) = get_bytes(&state, "/api/v1/exports/secrets.xlsx").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn one_matcher_run_at_a_time_from_the_desk() {
+    let (state, _dir) = demo_state_with(Some(TOKEN)).await;
+    let (status, body) =
+        send_bytes(&state, "/api/v1/match/runs", "application/json", Vec::new()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "running");
+    let (status, body) =
+        send_bytes(&state, "/api/v1/match/runs", "application/json", Vec::new()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let mut run = Value::Null;
+    for _ in 0..600 {
+        let (_, body) = get_with(&state, "/api/v1/match/runs/latest", TOKEN).await;
+        run = json(&body);
+        if run["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(run["status"], "done", "{run}");
+    let proposals = state
+        .app
+        .proposals(Some("proposed"))
+        .await
+        .expect("proposals");
+    assert_eq!(
+        run["summary"]["proposals"].as_u64(),
+        Some(proposals.len() as u64)
+    );
+    assert!(!proposals.is_empty());
+    let towns = run["summary"]["towns"].as_array().expect("towns");
+    assert!(
+        towns
+            .iter()
+            .all(|town| town["forecast"].as_u64() >= town["covered"].as_u64())
+    );
+    // Done: another run may start.
+    let (status, _) =
+        send_bytes(&state, "/api/v1/match/runs", "application/json", Vec::new()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
 }

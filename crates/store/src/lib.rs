@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod dashboard;
 pub mod entity;
 mod error;
 mod outbox;
@@ -25,6 +26,7 @@ mod proposals;
 mod registry;
 pub mod testing;
 
+pub use dashboard::{EnterpriseFile, JOB_RUNNING};
 pub use error::{Error, Result};
 pub use outbox::{Delivery, MailStatus, NewMail};
 pub use proposals::ProposalChange;

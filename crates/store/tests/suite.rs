@@ -50,6 +50,8 @@ store_suite!(
     large_batches_stay_under_parameter_limits,
     credit_codes_are_unique,
     chinese_text_round_trips,
+    one_job_holder_at_a_time,
+    snapshots_and_settings_are_kept_once,
 );
 
 fn day(year: i32, month: u32, date: u32) -> NaiveDate {
@@ -400,3 +402,124 @@ async fn chinese_text_round_trips(store: &Store) {
 }
 
 use sea_orm::EntityTrait;
+
+async fn one_job_holder_at_a_time(store: &Store) {
+    let start = now();
+    let lease = start + chrono::Duration::seconds(60);
+    // Eight servers press the button at once: exactly one takes the run.
+    let attempts = (0..8).map(|server| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .try_start_job("match", &format!("server-{server}"), "staff", start, lease)
+                .await
+                .expect("try")
+        })
+    });
+    let mut taken = 0;
+    for attempt in attempts {
+        taken += usize::from(attempt.await.expect("task"));
+    }
+    assert_eq!(taken, 1);
+    let holder = store.job("match").await.expect("job").expect("row").owner;
+    // Only the holder reports progress; after it finishes, another may start.
+    assert!(
+        !store
+            .job_progress("match", "intruder", "x", lease)
+            .await
+            .expect("progress")
+    );
+    assert!(
+        store
+            .job_progress("match", &holder, "candidates 5/10", lease)
+            .await
+            .expect("progress")
+    );
+    assert!(
+        !store
+            .try_start_job("match", "late", "staff", start, lease)
+            .await
+            .expect("try")
+    );
+    assert!(
+        store
+            .finish_job("match", &holder, "done", Some("{}".into()), None, start)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        store
+            .try_start_job("match", "next", "staff", start, lease)
+            .await
+            .expect("try")
+    );
+    // A holder that died: once its lease has run out, another server takes over.
+    let later = lease + chrono::Duration::seconds(1);
+    assert!(
+        store
+            .try_start_job(
+                "match",
+                "rescuer",
+                "staff",
+                later,
+                later + chrono::Duration::seconds(60)
+            )
+            .await
+            .expect("try")
+    );
+    assert!(
+        !store
+            .job_progress("match", "next", "x", later)
+            .await
+            .expect("stale holder")
+    );
+}
+
+async fn snapshots_and_settings_are_kept_once(store: &Store) {
+    use labbridge_store::entity::coverage_snapshot;
+    assert_eq!(store.registry_setting("county").await.expect("get"), None);
+    assert_eq!(
+        store
+            .remember_setting("county", "370724")
+            .await
+            .expect("set"),
+        "370724"
+    );
+    assert_eq!(
+        store
+            .remember_setting("county", "370102")
+            .await
+            .expect("set"),
+        "370724",
+        "the first one stays"
+    );
+    let row = |scope: &str, covered: i32| coverage_snapshot::Model {
+        month: "2026-11".into(),
+        scope: scope.into(),
+        label: "城关街道".into(),
+        total: 10,
+        covered,
+        cooperation: covered,
+        institution_and_staff: covered,
+        taken_at: now(),
+    };
+    assert!(!store.has_snapshot("2026-11").await.expect("has"));
+    assert_eq!(
+        store
+            .insert_snapshots(vec![row("all", 3), row("town:370724001", 1)])
+            .await
+            .expect("insert"),
+        2
+    );
+    assert_eq!(
+        store
+            .insert_snapshots(vec![row("all", 9)])
+            .await
+            .expect("again"),
+        0
+    );
+    let kept = store.snapshots("all").await.expect("read");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].covered, 3, "a month's snapshot never changes");
+    assert!(store.has_snapshot("2026-11").await.expect("has"));
+}

@@ -6,6 +6,8 @@
 //! an id replaces that record; a content hash per record tells created, updated and unchanged
 //! rows apart, and unchanged rows are not written at all.
 
+pub mod columns;
+mod reasons;
 mod records;
 pub mod source;
 
@@ -19,6 +21,7 @@ use serde::Serialize;
 use tracing::info;
 
 use crate::{App, Result};
+pub use reasons::reason_zh;
 pub use records::Prepared;
 pub use source::Row;
 
@@ -320,6 +323,10 @@ impl App {
             .into());
         }
         let existing = self.store.content_hashes(kind.record_kind()).await?;
+        let first_county = prepared.iter().find_map(|record| match record {
+            Prepared::Enterprise(record) => Some(record.enterprise.county_code.clone()),
+            _ => None,
+        });
         let (summary, changed) = classify(kind, row_count, &existing, prepared);
         let bar = progress.bar(changed.len(), "writing");
         let transaction = self.store.begin().await?;
@@ -332,6 +339,9 @@ impl App {
             .await
             .map_err(labbridge_store::Error::from)?;
         bar.finish_and_clear();
+        if let Some(code) = first_county {
+            self.remember_county(&code).await?;
+        }
         info!(
             kind = kind.name(),
             created = summary.created,

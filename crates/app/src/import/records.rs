@@ -79,7 +79,7 @@ impl Context {
         let store: &Store = &app.store;
         let ids = |hashes: HashMap<String, String>| hashes.into_keys().collect::<HashSet<_>>();
         let mut context = Context {
-            county: app.settings.county()?,
+            county: app.county().await?,
             ..Context::default()
         };
         match kind {

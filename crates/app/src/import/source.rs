@@ -193,7 +193,7 @@ fn read_csv(kind: ImportKind, text: &str) -> Source {
                 number,
                 record
                     .iter()
-                    .map(|cell| Value::String(cell.to_owned()))
+                    .map(|cell| Ok(Value::String(cell.to_owned())))
                     .collect(),
             )),
             Err(error) => problems.push(Problem::row(
@@ -260,16 +260,18 @@ fn read_spreadsheet(kind: ImportKind, path: &Path) -> Source {
 
 fn cell_text(cell: &Data) -> String {
     match cell_value(cell) {
-        Value::String(text) => text,
-        Value::Null => String::new(),
-        other => other.to_string(),
+        Ok(Value::String(text)) => text,
+        Ok(Value::Null) => String::new(),
+        Ok(other) => other.to_string(),
+        Err(error) => error,
     }
 }
 
 /// Converts a spreadsheet cell: whole numbers become integers (ids and counts typed as
-/// numbers), dates become `YYYY-MM-DD`.
-fn cell_value(cell: &Data) -> Value {
-    match cell {
+/// numbers), dates become `YYYY-MM-DD`. An error cell (`#DIV/0!`, `#REF!`, `#N/A` …) is not a
+/// value: it comes back as `Err` with the error's text, and the row is reported.
+fn cell_value(cell: &Data) -> Result<Value, String> {
+    Ok(match cell {
         Data::Empty => Value::Null,
         Data::String(text) => Value::String(text.clone()),
         Data::Int(number) => Value::from(*number),
@@ -283,12 +285,16 @@ fn cell_value(cell: &Data) -> Value {
             None => Value::String(cell.to_string()),
         },
         Data::DurationIso(text) => Value::String(text.clone()),
-        Data::Error(error) => Value::String(format!("#{error:?}")),
-    }
+        Data::Error(error) => return Err(error.to_string()),
+    })
 }
 
 /// Maps a header row and its data rows to [`Row`]s, skipping blank rows.
-fn from_table(kind: ImportKind, header: &[String], table: Vec<(usize, Vec<Value>)>) -> Source {
+fn from_table(
+    kind: ImportKind,
+    header: &[String],
+    table: Vec<(usize, Vec<Result<Value, String>>)>,
+) -> Source {
     let mut source = Source::default();
     let mut columns: Vec<Option<&'static str>> = Vec::with_capacity(header.len());
     let mut unknown = Vec::new();
@@ -324,6 +330,19 @@ fn from_table(kind: ImportKind, header: &[String], table: Vec<(usize, Vec<Value>
             cells: BTreeMap::new(),
         };
         for (field, value) in columns.iter().zip(cells) {
+            let value = match value {
+                Ok(value) => value,
+                Err(error) => {
+                    if let Some(field) = field {
+                        source.problems.push(Problem::row(
+                            number,
+                            Some(field),
+                            format!("the cell holds the Excel error {error}, not a value (单元格是 Excel 错误值 {error}，请改为实际内容)"),
+                        ));
+                    }
+                    continue;
+                }
+            };
             let blank = match &value {
                 Value::Null => true,
                 Value::String(text) => text.trim().is_empty(),
@@ -455,6 +474,51 @@ mod tests {
                 .any(|reason| reason.contains("missing column 'level'")),
             "{reasons:?}"
         );
+    }
+
+    #[test]
+    fn excel_error_cells_are_bad_cells_not_text() {
+        use calamine::CellErrorType;
+        assert_eq!(
+            cell_value(&Data::Error(CellErrorType::Div0)),
+            Err("#DIV/0!".into())
+        );
+        let header = vec!["编号".to_owned(), "计划名称".to_owned(), "级别".to_owned()];
+        let table = vec![
+            (
+                2,
+                vec![
+                    Ok(Value::from("p1")),
+                    cell_value(&Data::Error(CellErrorType::Ref)),
+                    Ok(Value::from("省级")),
+                ],
+            ),
+            (
+                3,
+                vec![
+                    Ok(Value::from("p2")),
+                    Ok(Value::from("长江学者")),
+                    cell_value(&Data::Error(CellErrorType::NA)),
+                ],
+            ),
+        ];
+        let source = from_table(ImportKind::Programs, &header, table);
+        let found: Vec<(Option<usize>, Option<&str>)> = source
+            .problems
+            .iter()
+            .map(|problem| (problem.row, problem.field.as_deref()))
+            .collect();
+        assert_eq!(found, [(Some(2), Some("name")), (Some(3), Some("level"))]);
+        assert!(
+            source.problems[0].reason.contains("#REF!"),
+            "{:?}",
+            source.problems
+        );
+        assert!(!source.rows.iter().any(|row| {
+            row.cells
+                .values()
+                .any(|value| value.as_str().is_some_and(|text| text.starts_with('#')))
+        }));
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod answer_link;
+pub mod coverage_snapshot;
 pub mod enterprise;
 pub mod expert;
 pub mod expert_program;
+pub mod job;
 pub mod lab;
 pub mod need;
 pub mod outbox;
@@ -13,4 +15,5 @@ pub mod program;
 pub mod proposal;
 pub mod proposal_event;
 pub mod rd_institution;
+pub mod registry_setting;
 pub mod session;

@@ -1,0 +1,995 @@
+//! The bureau's dashboard: who is uncovered and why (in plain words, with the date the gap
+//! began), who will lose a coverage before the year ends, and the monthly trend.
+//!
+//! Everything here is derived from the registry with the one coverage rule of
+//! `labbridge_domain::coverage`; the only state of its own is the monthly snapshot, because a
+//! roster that changes cannot be re-evaluated for a past month.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use labbridge_domain::coverage::{self, Assessment, Gap, Period};
+use labbridge_domain::model::IndustryChain;
+use labbridge_store::entity::{coverage_snapshot, partnership, proposal, rd_institution};
+use labbridge_store::{EnterpriseFile, RosterEntry};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::coverage::{CoverageReport, facts_of, report};
+use crate::sort::pinyin_key;
+use crate::{App, Result};
+
+/// Which coverage a gap is in: `cooperation` (A) or `institution_and_staff` (B).
+pub fn coverage_of(gap: Gap) -> &'static str {
+    match gap {
+        Gap::NoCooperation | Gap::CooperationExpired | Gap::CooperationNotStarted => "cooperation",
+        _ => "institution_and_staff",
+    }
+}
+
+/// One missing coverage, said plainly.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GapView {
+    /// `cooperation` (产学研合作) or `institution_and_staff` (研发机构和研发人员).
+    pub coverage: &'static str,
+    /// The gap's code (`no_cooperation`, `cooperation_expired`, `institution_lapsed` …).
+    #[schema(value_type = String)]
+    pub code: Gap,
+    /// What is missing and since when, in Chinese (合作已于 2026-03-31 到期).
+    pub reason: String,
+    /// The same in English.
+    pub reason_en: String,
+    /// The day the gap began (the last day of the expired term), when there is one.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub since: Option<NaiveDate>,
+}
+
+/// Explains an enterprise's gaps at a reference date, with the dates behind them.
+pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> Vec<GapView> {
+    let last_end = |ends: Vec<Option<NaiveDate>>| ends.into_iter().flatten().max();
+    assessment
+        .gaps
+        .iter()
+        .map(|&gap| {
+            let (reason, reason_en, since) = match gap {
+                Gap::NoCooperation => (
+                    "从未开展产学研合作".to_owned(),
+                    "has never cooperated with a university or institute".to_owned(),
+                    None,
+                ),
+                Gap::CooperationExpired => {
+                    let end = last_end(entry.partnerships.iter().map(|p| p.valid_to).collect());
+                    match end {
+                        Some(end) => (
+                            format!("合作已于 {end} 到期"),
+                            format!("cooperation ended on {end}"),
+                            Some(end),
+                        ),
+                        None => (
+                            "合作已到期".to_owned(),
+                            "cooperation ended".to_owned(),
+                            None,
+                        ),
+                    }
+                }
+                Gap::CooperationNotStarted => {
+                    let start = entry
+                        .partnerships
+                        .iter()
+                        .map(|p| p.valid_from)
+                        .filter(|from| *from > day)
+                        .min();
+                    match start {
+                        Some(start) => (
+                            format!("合作将于 {start} 生效"),
+                            format!("cooperation starts on {start}"),
+                            None,
+                        ),
+                        None => (
+                            "合作尚未生效".to_owned(),
+                            "cooperation not in force yet".to_owned(),
+                            None,
+                        ),
+                    }
+                }
+                Gap::NoInstitution => (
+                    "没有研发机构".to_owned(),
+                    "has no R&D institution".to_owned(),
+                    None,
+                ),
+                Gap::InstitutionLapsed => {
+                    let due = last_end(entry.institutions.iter().map(|i| i.review_due).collect());
+                    match due {
+                        Some(due) => (
+                            format!("研发机构认定复审逾期（复审期限 {due}）"),
+                            format!("R&D institution's review overdue (due {due})"),
+                            Some(due),
+                        ),
+                        None => (
+                            "研发机构认定复审逾期".to_owned(),
+                            "R&D institution's review overdue".to_owned(),
+                            None,
+                        ),
+                    }
+                }
+                Gap::InstitutionNotYetRecognized => {
+                    let start = entry
+                        .institutions
+                        .iter()
+                        .map(|i| i.recognized_on)
+                        .filter(|from| *from > day)
+                        .min();
+                    match start {
+                        Some(start) => (
+                            format!("研发机构将于 {start} 认定生效"),
+                            format!("R&D institution recognised from {start}"),
+                            None,
+                        ),
+                        None => (
+                            "研发机构尚未认定".to_owned(),
+                            "R&D institution not recognised yet".to_owned(),
+                            None,
+                        ),
+                    }
+                }
+                Gap::NoRdStaff => ("研发人员为 0".to_owned(), "no R&D staff".to_owned(), None),
+            };
+            GapView {
+                coverage: coverage_of(gap),
+                code: gap,
+                reason,
+                reason_en,
+                since,
+            }
+        })
+        .collect()
+}
+
+/// An enterprise's most recent proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LatestProposal {
+    /// The proposal's id.
+    pub id: i64,
+    /// Its status code (`proposed`, `sent`, `accepted` …).
+    pub status: String,
+    /// `lab` or `expert`.
+    pub partner_kind: String,
+    /// The partner's id.
+    pub partner_id: String,
+    /// The partner's name.
+    pub partner: String,
+    /// When it last changed.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+/// An enterprise on the roster without both coverages.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UncoveredEnterprise {
+    /// The enterprise's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its town.
+    pub town: String,
+    /// The town's 9-digit code.
+    pub town_code: String,
+    /// Its industry chain's Chinese label.
+    pub industry: String,
+    /// The chain's code.
+    pub industry_code: String,
+    /// The responsible staff member's login.
+    pub owner: Option<String>,
+    /// … and name, when the account exists.
+    pub owner_name: Option<String>,
+    /// What it lacks.
+    pub gaps: Vec<GapView>,
+    /// Its latest proposal.
+    pub latest_proposal: Option<LatestProposal>,
+}
+
+/// The uncovered list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UncoveredList {
+    /// The roster year.
+    pub year: i32,
+    /// The day the rule was evaluated at.
+    #[schema(value_type = String, format = Date)]
+    pub reference_date: NaiveDate,
+    /// Enterprises listed (after the filters).
+    pub total: usize,
+    /// The enterprises, by town (division code) then name (pinyin).
+    pub enterprises: Vec<UncoveredEnterprise>,
+}
+
+/// Filters of the uncovered list; each matches a code or a label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UncoveredFilter {
+    /// A town's name or 9-digit code.
+    pub town: Option<String>,
+    /// A chain's code (`aluminium`) or label (铝型材).
+    pub industry: Option<String>,
+    /// `cooperation`, `institution_and_staff`, or a gap code (`no_rd_staff` …).
+    pub gap: Option<String>,
+    /// A staff login; `none` for enterprises without one.
+    pub owner: Option<String>,
+}
+
+fn gap_code(gap: Gap) -> String {
+    serde_json::to_value(gap)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl UncoveredFilter {
+    fn keeps(&self, entry: &RosterEntry, chain: IndustryChain, gaps: &[GapView]) -> bool {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        let enterprise = &entry.enterprise;
+        if let Some(town) = given(&self.town)
+            && town != enterprise.town
+            && town != enterprise.town_code
+        {
+            return false;
+        }
+        if let Some(industry) = given(&self.industry)
+            && IndustryChain::parse(&industry).ok() != Some(chain)
+        {
+            return false;
+        }
+        if let Some(gap) = given(&self.gap)
+            && !gaps
+                .iter()
+                .any(|view| view.coverage == gap || gap_code(view.code) == gap)
+        {
+            return false;
+        }
+        if let Some(owner) = given(&self.owner) {
+            let matches = match enterprise.owner.as_deref() {
+                None | Some("") => owner == "none",
+                Some(login) => owner == login,
+            };
+            if !matches {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// An enterprise covered today that loses a coverage before the year ends.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AtRiskEnterprise {
+    /// The enterprise's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its town.
+    pub town: String,
+    /// Its industry chain's Chinese label.
+    pub industry: String,
+    /// The coverage it loses first: `cooperation` or `institution_and_staff`.
+    pub coverage: &'static str,
+    /// The first day without it.
+    #[schema(value_type = String, format = Date)]
+    pub loses_on: NaiveDate,
+    /// Why, in Chinese (与 某某 的合作于 2026-12-15 到期).
+    pub cause: String,
+    /// The same in English.
+    pub cause_en: String,
+    /// The partner to renew with (续签), when a partnership ends: `lab:ID` or `expert:ID`.
+    pub renew_with: Option<String>,
+}
+
+/// Coverage at risk this year.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AtRisk {
+    /// The roster year.
+    pub year: i32,
+    /// The roster's size.
+    pub total: u32,
+    /// Covered today.
+    pub covered_today: u32,
+    /// Covered on 31 December if nothing is done.
+    pub forecast_covered: u32,
+    /// forecast_covered / total.
+    pub forecast_rate: f64,
+    /// The enterprises, by the day they lose a coverage.
+    pub enterprises: Vec<AtRiskEnterprise>,
+}
+
+/// One month of the trend.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TrendMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Enterprises on the roster.
+    pub total: u32,
+    /// Covered.
+    pub covered: u32,
+    /// covered / total.
+    pub rate: f64,
+}
+
+/// The trend of one scope.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Trend {
+    /// `all`, `town:<code>` or `industry:<code>`.
+    pub scope: String,
+    /// Oldest first.
+    pub months: Vec<TrendMonth>,
+}
+
+/// The first day a coverage is lost within (after `today`, up to `until`), and which.
+fn first_loss(
+    entry: &RosterEntry,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> Option<(NaiveDate, &'static str)> {
+    let facts = facts_of(entry);
+    let mut days: Vec<NaiveDate> = facts
+        .partnerships
+        .iter()
+        .chain(facts.institutions.iter())
+        .filter_map(|period: &Period| period.to)
+        .filter(|to| *to >= today && *to < until)
+        .filter_map(|to| to.checked_add_signed(Duration::days(1)))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days.into_iter().find_map(|day| {
+        let assessment = coverage::assess(&facts, day);
+        if !assessment.cooperation {
+            Some((day, "cooperation"))
+        } else if !assessment.institution_and_staff {
+            Some((day, "institution_and_staff"))
+        } else {
+            None
+        }
+    })
+}
+
+/// The month (`YYYY-MM`) of a day.
+pub fn month_of(day: NaiveDate) -> String {
+    day.format("%Y-%m").to_string()
+}
+
+/// The snapshot rows of a report: the county, each town, each chain.
+pub fn snapshot_rows(month: &str, report: &CoverageReport) -> Vec<coverage_snapshot::Model> {
+    let now = Utc::now();
+    let row = |scope: String, label: String, total, covered, cooperation, institution| {
+        coverage_snapshot::Model {
+            month: month.to_owned(),
+            scope,
+            label,
+            total: i32::try_from(total).unwrap_or(i32::MAX),
+            covered: i32::try_from(covered).unwrap_or(i32::MAX),
+            cooperation: i32::try_from(cooperation).unwrap_or(i32::MAX),
+            institution_and_staff: i32::try_from(institution).unwrap_or(i32::MAX),
+            taken_at: now,
+        }
+    };
+    let mut rows = vec![row(
+        "all".to_owned(),
+        String::new(),
+        report.total,
+        report.covered,
+        report.cooperation,
+        report.institution_and_staff,
+    )];
+    for town in &report.by_town {
+        rows.push(row(
+            format!("town:{}", town.town_code.clone().unwrap_or_default()),
+            town.town.clone().unwrap_or_default(),
+            town.total,
+            town.covered,
+            town.cooperation,
+            town.institution_and_staff,
+        ));
+    }
+    for chain in &report.by_industry {
+        rows.push(row(
+            format!(
+                "industry:{}",
+                chain.industry_code.clone().unwrap_or_default()
+            ),
+            chain.industry.clone().unwrap_or_default(),
+            chain.total,
+            chain.covered,
+            chain.cooperation,
+            chain.institution_and_staff,
+        ));
+    }
+    rows
+}
+
+fn partner_name(
+    partnership: &partnership::Model,
+    labs: &HashMap<String, String>,
+    experts: &HashMap<String, String>,
+) -> String {
+    match partnership.partner_kind.as_str() {
+        "lab" => labs.get(&partnership.partner).cloned(),
+        "expert" => experts.get(&partnership.partner).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| partnership.partner.clone())
+}
+
+fn institution_label(institution: &rd_institution::Model) -> String {
+    labbridge_domain::model::RdInstitutionKind::parse(&institution.kind)
+        .map(|kind| kind.label().to_owned())
+        .unwrap_or_else(|_| institution.kind.clone())
+}
+
+impl App {
+    async fn latest_roster(&self, today: NaiveDate) -> Result<(i32, Vec<RosterEntry>)> {
+        let year = self
+            .store
+            .roster_years()
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_else(|| today.year());
+        Ok((year, self.store.roster(year).await?))
+    }
+
+    /// Every enterprise on the latest roster without both coverages, with the reasons.
+    pub async fn uncovered(
+        &self,
+        filter: &UncoveredFilter,
+        today: NaiveDate,
+    ) -> Result<UncoveredList> {
+        let (year, roster) = self.latest_roster(today).await?;
+        let day = coverage::reference_date(year, today);
+        let owners: HashMap<String, String> = self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|account| (account.login, account.display_name))
+            .collect();
+        let mut latest: HashMap<String, proposal::Model> = HashMap::new();
+        for proposal in self.store.proposals().await? {
+            match latest.get(&proposal.enterprise_id) {
+                Some(known)
+                    if (known.updated_at, known.id) >= (proposal.updated_at, proposal.id) => {}
+                _ => {
+                    latest.insert(proposal.enterprise_id.clone(), proposal);
+                }
+            }
+        }
+        let (labs, experts) = if latest.is_empty() {
+            (HashMap::new(), HashMap::new())
+        } else {
+            (
+                self.store.lab_names().await?,
+                self.store.expert_names().await?,
+            )
+        };
+        let mut enterprises = Vec::new();
+        for entry in &roster {
+            let assessment = coverage::assess(&facts_of(entry), day);
+            if assessment.covered() {
+                continue;
+            }
+            let chain =
+                IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
+            let gaps = explain(entry, &assessment, day);
+            if !filter.keeps(entry, chain, &gaps) {
+                continue;
+            }
+            let enterprise = &entry.enterprise;
+            let owner = enterprise.owner.clone().filter(|login| !login.is_empty());
+            enterprises.push(UncoveredEnterprise {
+                id: enterprise.id.clone(),
+                name: enterprise.name.clone(),
+                town: enterprise.town.clone(),
+                town_code: enterprise.town_code.clone(),
+                industry: chain.label().to_owned(),
+                industry_code: chain.code().to_owned(),
+                owner_name: owner.as_ref().and_then(|login| owners.get(login).cloned()),
+                owner,
+                gaps,
+                latest_proposal: latest.get(&enterprise.id).map(|proposal| LatestProposal {
+                    id: proposal.id,
+                    status: proposal.status.clone(),
+                    partner_kind: proposal.partner_kind.clone(),
+                    partner_id: proposal.partner_id.clone(),
+                    partner: match proposal.partner_kind.as_str() {
+                        "lab" => labs.get(&proposal.partner_id).cloned(),
+                        _ => experts.get(&proposal.partner_id).cloned(),
+                    }
+                    .unwrap_or_else(|| proposal.partner_id.clone()),
+                    updated_at: proposal.updated_at,
+                }),
+            });
+        }
+        let mut keyed: Vec<((String, String), UncoveredEnterprise)> = enterprises
+            .into_iter()
+            .map(|row| ((row.town_code.clone(), pinyin_key(&row.name)), row))
+            .collect();
+        keyed.sort_by(|left, right| left.0.cmp(&right.0));
+        let enterprises: Vec<UncoveredEnterprise> = keyed.into_iter().map(|(_, row)| row).collect();
+        Ok(UncoveredList {
+            year,
+            reference_date: day,
+            total: enterprises.len(),
+            enterprises,
+        })
+    }
+
+    /// Enterprises covered today that lose a coverage before 31 December, and the rate on
+    /// that day if nothing is done.
+    pub async fn at_risk(&self, today: NaiveDate) -> Result<AtRisk> {
+        let (year, roster) = self.latest_roster(today).await?;
+        let day = coverage::reference_date(year, today);
+        let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
+        let labs = self.store.lab_names().await?;
+        let experts = self.store.expert_names().await?;
+        let mut enterprises = Vec::new();
+        let (mut covered_today, mut forecast_covered) = (0, 0);
+        for entry in &roster {
+            let facts = facts_of(entry);
+            forecast_covered += u32::from(coverage::assess(&facts, year_end).covered());
+            if !coverage::assess(&facts, day).covered() {
+                continue;
+            }
+            covered_today += 1;
+            let Some((loses_on, which)) = first_loss(entry, day, year_end) else {
+                continue;
+            };
+            let last_day = loses_on - Duration::days(1);
+            let (cause, cause_en, renew_with) = if which == "cooperation" {
+                let ending: Vec<&partnership::Model> = entry
+                    .partnerships
+                    .iter()
+                    .filter(|p| p.valid_to == Some(last_day))
+                    .collect();
+                let names: Vec<String> = ending
+                    .iter()
+                    .map(|p| partner_name(p, &labs, &experts))
+                    .collect();
+                let renew = ending
+                    .iter()
+                    .find(|p| matches!(p.partner_kind.as_str(), "lab" | "expert"))
+                    .map(|p| format!("{}:{}", p.partner_kind, p.partner));
+                (
+                    format!("与{}的合作于 {last_day} 到期", names.join("、")),
+                    format!("cooperation with {} ends on {last_day}", names.join(", ")),
+                    renew,
+                )
+            } else {
+                let lapsing: Vec<String> = entry
+                    .institutions
+                    .iter()
+                    .filter(|i| i.review_due == Some(last_day))
+                    .map(institution_label)
+                    .collect();
+                if lapsing.is_empty() {
+                    (
+                        format!("研发机构和研发人员于 {loses_on} 不再满足"),
+                        format!("R&D institution and staff lapse on {loses_on}"),
+                        None,
+                    )
+                } else {
+                    (
+                        format!("{}复审期限 {last_day}", lapsing.join("、")),
+                        format!("review of the R&D institution due {last_day}"),
+                        None,
+                    )
+                }
+            };
+            let chain =
+                IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
+            enterprises.push(AtRiskEnterprise {
+                id: entry.enterprise.id.clone(),
+                name: entry.enterprise.name.clone(),
+                town: entry.enterprise.town.clone(),
+                industry: chain.label().to_owned(),
+                coverage: which,
+                loses_on,
+                cause,
+                cause_en,
+                renew_with,
+            });
+        }
+        enterprises.sort_by(|left, right| {
+            left.loses_on
+                .cmp(&right.loses_on)
+                .then_with(|| left.id.cmp(&right.id))
+        });
+        let total = u32::try_from(roster.len()).unwrap_or(u32::MAX);
+        Ok(AtRisk {
+            year,
+            total,
+            covered_today,
+            forecast_covered,
+            forecast_rate: if total == 0 {
+                0.0
+            } else {
+                f64::from(forecast_covered) / f64::from(total)
+            },
+            enterprises,
+        })
+    }
+
+    /// Takes this month's coverage snapshot unless it was taken; returns whether it was new.
+    pub async fn take_snapshot(&self, today: NaiveDate) -> Result<bool> {
+        let month = month_of(today);
+        if self.store.has_snapshot(&month).await? {
+            return Ok(false);
+        }
+        let report = self.coverage(None, today).await?;
+        let inserted = self
+            .store
+            .insert_snapshots(snapshot_rows(&month, &report))
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    /// Fills the months of the roster year before `today` by evaluating the rule at each
+    /// month's last day (the demo county, whose history is its partnerships' dates).
+    pub async fn backfill_snapshots(&self, today: NaiveDate) -> Result<u64> {
+        let (year, roster) = self.latest_roster(today).await?;
+        let mut inserted = 0;
+        for month in 1..today.month().min(13) {
+            let Some(first_of_next) = NaiveDate::from_ymd_opt(year, month + 1, 1) else {
+                continue;
+            };
+            let last_day = first_of_next - Duration::days(1);
+            if last_day >= today {
+                break;
+            }
+            let report = report(year, last_day, &roster);
+            inserted += self
+                .store
+                .insert_snapshots(snapshot_rows(&month_of(last_day), &report))
+                .await?;
+        }
+        Ok(inserted)
+    }
+
+    /// The monthly trend of a scope (`all`, `town:<code>`, `industry:<code>`).
+    pub async fn trend(&self, scope: &str) -> Result<Trend> {
+        let months = self
+            .store
+            .snapshots(scope)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let total = u32::try_from(row.total).unwrap_or(0);
+                let covered = u32::try_from(row.covered).unwrap_or(0);
+                TrendMonth {
+                    month: row.month,
+                    total,
+                    covered,
+                    rate: if total == 0 {
+                        0.0
+                    } else {
+                        f64::from(covered) / f64::from(total)
+                    },
+                }
+            })
+            .collect();
+        Ok(Trend {
+            scope: scope.to_owned(),
+            months,
+        })
+    }
+
+    /// One enterprise's file with its coverage today.
+    pub async fn enterprise_file(
+        &self,
+        id: &str,
+        today: NaiveDate,
+    ) -> Result<Option<(EnterpriseFile, Assessment, Vec<GapView>)>> {
+        let Some(file) = self.store.enterprise_file(id).await? else {
+            return Ok(None);
+        };
+        let day = coverage::reference_date(file.entry.enterprise.roster_year, today);
+        let assessment = coverage::assess(&facts_of(&file.entry), day);
+        let gaps = explain(&file.entry, &assessment, day);
+        Ok(Some((file, assessment, gaps)))
+    }
+}
+
+/// The job name of the matcher run.
+pub const MATCH_JOB: &str = "match";
+
+/// How long a matcher run holds its lease without a heartbeat; a run whose process died is
+/// taken over after this.
+pub const MATCH_LEASE_SECS: i64 = 60;
+
+/// A town's coverage before a run and if every proposal were accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct TownForecast {
+    /// The town.
+    pub town: String,
+    /// Enterprises on the roster.
+    pub total: u32,
+    /// Covered today.
+    pub covered: u32,
+    /// Covered if every proposal were accepted.
+    pub forecast: u32,
+}
+
+/// What a matcher run did, kept with the job.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct MatchRunSummary {
+    /// Proposals made.
+    pub proposals: usize,
+    /// Enterprises missing a coverage.
+    pub enterprises_with_gaps: usize,
+    /// … of which no candidate was found for.
+    pub without_candidates: usize,
+    /// Enterprises at risk offered a renewal first.
+    #[serde(default)]
+    pub renewals: usize,
+    /// Required partners placed.
+    pub required_placed: u64,
+    /// Required partners asked for.
+    pub required_total: u64,
+    /// Covered today.
+    pub covered: u32,
+    /// Covered if every proposal were accepted.
+    pub forecast: u32,
+    /// The roster.
+    pub total: u32,
+    /// By town.
+    pub towns: Vec<TownForecast>,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+impl MatchRunSummary {
+    /// Summarises a matcher report.
+    pub fn of(report: &crate::matching::MatchReport) -> Self {
+        Self {
+            proposals: report.proposals.len(),
+            enterprises_with_gaps: report.enterprises_with_gaps,
+            without_candidates: report.without_candidates,
+            renewals: report.renewals,
+            required_placed: report.required_placed,
+            required_total: report.required_total,
+            covered: report.before.covered,
+            forecast: report.forecast.covered,
+            total: report.before.total,
+            towns: report
+                .before
+                .by_town
+                .iter()
+                .zip(&report.forecast.by_town)
+                .map(|(before, after)| TownForecast {
+                    town: before.town.clone().unwrap_or_default(),
+                    total: before.total,
+                    covered: before.covered,
+                    forecast: after.covered,
+                })
+                .collect(),
+            seconds: report.seconds,
+        }
+    }
+}
+
+/// The latest matcher run.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MatchRun {
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// How far it got (`candidates 32/246`, `assignment`, `writing`).
+    pub stage: String,
+    /// Who started it.
+    pub started_by: String,
+    /// When.
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: chrono::DateTime<Utc>,
+    /// When it ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<chrono::DateTime<Utc>>,
+    /// What it did, once done.
+    pub summary: Option<MatchRunSummary>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl App {
+    /// Takes the matcher-run lease for `owner`, or fails with a conflict while another run
+    /// (in this process or another on the same registry) holds it.
+    pub async fn start_match_run(&self, owner: &str, started_by: &str) -> Result<()> {
+        let now = Utc::now();
+        let taken = self
+            .store
+            .try_start_job(
+                MATCH_JOB,
+                owner,
+                started_by,
+                now,
+                now + Duration::seconds(MATCH_LEASE_SECS),
+            )
+            .await?;
+        if taken {
+            Ok(())
+        } else {
+            Err(crate::Error::Conflict(
+                "a matcher run is under way; wait for it to finish (匹配正在运行，请等待完成)"
+                    .to_owned(),
+            ))
+        }
+    }
+
+    /// Records a run's stage and renews its lease.
+    pub async fn match_run_progress(&self, owner: &str, stage: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .job_progress(
+                MATCH_JOB,
+                owner,
+                stage,
+                Utc::now() + Duration::seconds(MATCH_LEASE_SECS),
+            )
+            .await?)
+    }
+
+    /// Ends a run with its outcome.
+    pub async fn finish_match_run(
+        &self,
+        owner: &str,
+        outcome: &Result<crate::matching::MatchReport>,
+    ) -> Result<()> {
+        let (status, summary, error) = match outcome {
+            Ok(report) => (
+                "done",
+                serde_json::to_string(&MatchRunSummary::of(report)).ok(),
+                None,
+            ),
+            Err(error) => ("failed", None, Some(error.to_string())),
+        };
+        self.store
+            .finish_job(MATCH_JOB, owner, status, summary, error, Utc::now())
+            .await?;
+        Ok(())
+    }
+
+    /// The latest matcher run, if any was started.
+    pub async fn match_run(&self) -> Result<Option<MatchRun>> {
+        Ok(self.store.job(MATCH_JOB).await?.and_then(|job| {
+            (job.status != "idle").then(|| MatchRun {
+                summary: job
+                    .summary
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str(text).ok()),
+                status: if job.status == labbridge_store::JOB_RUNNING
+                    && job.lease_until < Utc::now()
+                {
+                    "failed".to_owned()
+                } else {
+                    job.status
+                },
+                stage: job.stage,
+                started_by: job.started_by,
+                started_at: job.started_at,
+                finished_at: job.finished_at,
+                error: job.error,
+            })
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use labbridge_store::entity::enterprise;
+
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("date")
+    }
+
+    fn entry(
+        partnerships: &[(&str, Option<&str>)],
+        institutions: &[(&str, Option<&str>)],
+    ) -> RosterEntry {
+        RosterEntry {
+            enterprise: enterprise::Model {
+                id: "e1".into(),
+                name: "测试企业".into(),
+                credit_code: String::new(),
+                county_code: "370724".into(),
+                town_code: "370724001".into(),
+                town: "城关街道".into(),
+                industry: "aluminium".into(),
+                above_scale: true,
+                roster_year: 2026,
+                products: "[]".into(),
+                rd_staff: 3,
+                contact_email: None,
+                owner: None,
+                content_hash: String::new(),
+                updated_at: Utc::now(),
+            },
+            institutions: institutions
+                .iter()
+                .enumerate()
+                .map(|(index, (from, to))| rd_institution::Model {
+                    id: i32::try_from(index).unwrap_or(0),
+                    enterprise_id: "e1".into(),
+                    kind: "企业技术中心".into(),
+                    level: None,
+                    number: None,
+                    recognized_on: day(from),
+                    review_due: to.map(day),
+                })
+                .collect(),
+            partnerships: partnerships
+                .iter()
+                .enumerate()
+                .map(|(index, (from, to))| partnership::Model {
+                    id: format!("p{index}"),
+                    enterprise_id: "e1".into(),
+                    partner_kind: "lab".into(),
+                    partner: "lab-1".into(),
+                    kind: "技术开发".into(),
+                    valid_from: day(from),
+                    valid_to: to.map(day),
+                    evidence: None,
+                    content_hash: String::new(),
+                    updated_at: Utc::now(),
+                    proposal_id: None,
+                    contract_number: None,
+                    registration_number: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_expired_cooperation_says_when() {
+        let entry = entry(
+            &[("2025-01-01", Some("2026-03-31"))],
+            &[("2024-01-01", None)],
+        );
+        let today = day("2026-06-01");
+        let assessment = coverage::assess(&facts_of(&entry), today);
+        let gaps = explain(&entry, &assessment, today);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].reason, "合作已于 2026-03-31 到期");
+        assert_eq!(gaps[0].coverage, "cooperation");
+        assert_eq!(gaps[0].since, Some(day("2026-03-31")));
+    }
+
+    #[test]
+    fn the_first_loss_is_found_among_overlapping_terms() {
+        // Two partnerships: the first ends in July, the second runs to October; the
+        // institution is reviewed in November. A is lost on 1 October… no: on the day after
+        // the second ends.
+        let entry = entry(
+            &[
+                ("2025-01-01", Some("2026-07-31")),
+                ("2026-03-01", Some("2026-10-15")),
+            ],
+            &[("2024-01-01", Some("2026-11-30"))],
+        );
+        let loss = first_loss(&entry, day("2026-06-01"), day("2026-12-31"));
+        assert_eq!(loss, Some((day("2026-10-16"), "cooperation")));
+        let renewed = super::tests::entry(
+            &[("2025-01-01", None)],
+            &[("2024-01-01", Some("2026-11-30"))],
+        );
+        assert_eq!(
+            first_loss(&renewed, day("2026-06-01"), day("2026-12-31")),
+            Some((day("2026-12-01"), "institution_and_staff"))
+        );
+        let safe = super::tests::entry(&[("2025-01-01", None)], &[("2024-01-01", None)]);
+        assert_eq!(
+            first_loss(&safe, day("2026-06-01"), day("2026-12-31")),
+            None
+        );
+    }
+}
