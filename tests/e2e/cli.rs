@@ -191,7 +191,9 @@ fn match_proposes_partners_and_forecasts_coverage() {
     assert!(one.status.success(), "{}", stderr(&one));
     let one: Value = serde_json::from_str(&stdout(&one)).expect("json");
     let counts = per_enterprise(&one);
-    assert_eq!(counts.len(), 182);
+    // Every enterprise with a gap, and each one at risk (offered a renewal).
+    let renewals = one["renewals"].as_u64().expect("renewals") as usize;
+    assert_eq!(counts.len(), 182 + renewals);
     assert!(counts.values().all(|&count| count == 1));
     let two = run(labbridge(dir.path())
         .args(["match", "--dry-run", "--json"])

@@ -383,6 +383,8 @@ impl App {
             entry: &'a RosterEntry,
             assessment: coverage::Assessment,
             candidates: Vec<Candidate>,
+            /// Covered today, at risk: one partner keeps it covered (the same one, first).
+            renewal: bool,
         }
         let mut seekers: Vec<Seeker> = Vec::new();
         let mut without_candidates = 0;
@@ -581,6 +583,7 @@ impl App {
                 entry,
                 assessment,
                 candidates,
+                renewal: !renewals.is_empty(),
             });
         }
 
@@ -592,6 +595,13 @@ impl App {
                     .get(&seeker.entry.enterprise.id)
                     .copied()
                     .unwrap_or(0);
+                if seeker.renewal {
+                    let wanted = u32::from(kept == 0);
+                    return Demand {
+                        min: wanted,
+                        max: Some(wanted),
+                    };
+                }
                 Demand {
                     min: min_partners.saturating_sub(kept),
                     max: Some(

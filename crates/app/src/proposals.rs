@@ -414,6 +414,9 @@ impl Context {
                 .unwrap_or_default(),
             partner: partner.name,
             institution: partner.institution,
+            renewal: reasons
+                .renewal
+                .then(|| reasons.gaps.first().cloned().unwrap_or_default()),
             matched_terms: reasons.matched_terms,
             closes: reasons.closes,
         }

@@ -165,9 +165,10 @@ pub fn eval_report(report: &labbridge_app::eval::EvalReport) -> String {
 /// (by town and industry) if every proposal were accepted.
 pub fn match_report(report: &labbridge_app::matching::MatchReport) -> String {
     let mut out = format!(
-        "{} 家企业有缺口 ({} 家无候选); 利益冲突排除 {} 对; 必需合作方 {} / {} 已安排; {} 条推荐{} ({:.2} s)\n\n",
+        "{} 家企业有缺口 ({} 家无候选), {} 家合作年内到期（先推荐续签）; 利益冲突排除 {} 对; 必需合作方 {} / {} 已安排; {} 条推荐{} ({:.2} s)\n\n",
         report.enterprises_with_gaps,
         report.without_candidates,
+        report.renewals,
         report.conflicts,
         report.required_placed,
         report.required_total,

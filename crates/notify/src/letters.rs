@@ -173,6 +173,9 @@ pub struct ProposalFacts {
     pub matched_terms: Vec<String>,
     /// What the partnership would close: `A`, `B`.
     pub closes: Vec<String>,
+    /// A renewal (续签) of a partnership that ends this year: what the matcher said of it
+    /// (合作将于 2026-12-15 到期，建议续签).
+    pub renewal: Option<String>,
 }
 
 fn closes_in_words(facts: &ProposalFacts, lang: Lang) -> String {
@@ -225,6 +228,15 @@ fn proposal_facts_table(facts: &ProposalFacts, lang: Lang) -> Vec<(String, Strin
             match lang {
                 Lang::Zh => format!("您的研究方向与需求相符：{}", facts.matched_terms.join("、")),
                 Lang::En => format!("your work matches: {}", facts.matched_terms.join(", ")),
+            },
+        ));
+    }
+    if let Some(renewal) = &facts.renewal {
+        rows.push((
+            lang.pick("续签", "Renewal"),
+            match lang {
+                Lang::Zh => format!("您与该企业现有的合作{}", renewal.trim_start_matches("合作")),
+                Lang::En => "your current partnership with this enterprise ends this year; the bureau proposes to renew it".to_owned(),
             },
         ));
     }
@@ -501,7 +513,27 @@ mod tests {
             institution: "山东大学".into(),
             matched_terms: vec!["铝合金".into(), "时效".into()],
             closes: vec!["A".into(), "B".into()],
+            renewal: None,
         }
+    }
+
+    #[test]
+    fn a_renewal_says_so() {
+        let renewal = ProposalFacts {
+            closes: vec!["A".into()],
+            renewal: Some("合作将于 2026-12-15 到期，建议续签".into()),
+            ..facts()
+        };
+        let letter = partner_proposal(&renewal, "https://x/answer/t", "2026-12-31", Lang::Zh, 0);
+        let rendered = letter.render().expect("render");
+        assert!(
+            rendered
+                .text
+                .contains("您与该企业现有的合作将于 2026-12-15 到期，建议续签"),
+            "{}",
+            rendered.text
+        );
+        assert!(!letter.render().expect("render").text.contains("两项覆盖"));
     }
 
     #[test]

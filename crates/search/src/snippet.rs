@@ -84,7 +84,7 @@ impl Highlighter {
         let first_char = if best.1 == 0 {
             0
         } else {
-            best.0.saturating_sub(LEAD_CHARS)
+            lead_start(text, &boundaries, best.0)
         };
         let last_char = (first_char + SNIPPET_CHARS).min(total_chars);
         let (window_start, window_end) = (boundaries[first_char], boundaries[last_char]);
@@ -104,6 +104,52 @@ impl Highlighter {
         // Highlights that touch read as one (`<em>铝合金</em><em>热处理</em>`).
         html.replace("</em><em>", "")
     }
+}
+
+/// Whether a character ends a word for sure: punctuation (Chinese or not) or a space.
+fn breaks_words(character: char) -> bool {
+    character.is_whitespace()
+        || character.is_ascii_punctuation()
+        || matches!(
+            character,
+            '。' | '，'
+                | '、'
+                | '；'
+                | '：'
+                | '？'
+                | '！'
+                | '（'
+                | '）'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '《'
+                | '》'
+                | '【'
+                | '】'
+                | '…'
+                | '—'
+        )
+}
+
+/// Where a snippet before the match at character `matched` starts: just after the last word
+/// break within [`LEAD_CHARS`] before it, so the snippet never opens in the middle of a word;
+/// the match itself when there is no break that close; the text's start when it is that close.
+fn lead_start(text: &str, boundaries: &[usize], matched: usize) -> usize {
+    if matched <= LEAD_CHARS {
+        return 0;
+    }
+    let earliest = matched - LEAD_CHARS;
+    (earliest..matched)
+        .rev()
+        .find(|&index| {
+            text[boundaries[index - 1]..boundaries[index]]
+                .chars()
+                .next()
+                .is_some_and(breaks_words)
+        })
+        .unwrap_or(matched)
 }
 
 /// Escapes text for HTML into `out`.
@@ -149,6 +195,24 @@ mod tests {
         let html = Highlighter::new(&plan("挤压模具")).snippet(&text);
         assert!(html.contains("<em>挤压模具</em>"), "{html}");
         assert!(html.chars().count() < SNIPPET_CHARS + 30, "{html}");
+    }
+
+    #[test]
+    fn a_snippet_opens_at_a_word_break() {
+        let filler = "其他内容。".repeat(20);
+        let text = format!("{filler}课题组长期从事铝合金挤压模具设计与制造研究");
+        let html = Highlighter::new(&plan("挤压模具")).snippet(&text);
+        assert!(html.starts_with("课题组长期从事"), "{html}");
+        let latin = format!("{} aluminium extrusion dies", "word ".repeat(30));
+        let html = Highlighter::new(&plan("extrusion")).snippet(&latin);
+        assert!(
+            html.starts_with("word ") || html.starts_with("aluminium"),
+            "{html}"
+        );
+        // No break within the lead: the snippet starts at the match.
+        let run = format!("{}挤压模具", "甲".repeat(40));
+        let html = Highlighter::new(&plan("挤压模具")).snippet(&run);
+        assert!(html.starts_with("<em>挤压模具</em>"), "{html}");
     }
 
     #[test]

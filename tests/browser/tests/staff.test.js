@@ -14,7 +14,7 @@ before(async () => {
   ({ browser, base } = demo);
   // The matcher runs from the command line beside the server, as the bureau would run it.
   const output = demo.run('match');
-  assert.match(output, /546|proposals|建议/);
+  assert.match(output, /\d+ 条推荐/);
 });
 
 after(async () => {

@@ -163,6 +163,11 @@ pub fn template(kind: ImportKind) -> Result<Vec<u8>> {
             .iter()
             .map(|column| match column.example.parse::<chrono::NaiveDate>() {
                 Ok(day) => Cell::Date(day),
+                // The example enterprise is on this year's roster, so the template imports as
+                // it is.
+                Err(_) if column.field == "roster_year" => {
+                    Cell::Number(f64::from(chrono::Datelike::year(&crate::today())))
+                }
                 Err(_) => Cell::text(column.example),
             })
             .collect(),

@@ -1,0 +1,225 @@
+//! Dashboard benchmark: server time of the dashboard's pages on the demo county, and of the
+//! uncovered list and the XLSX export on a synthetic roster of many enterprises.
+//!
+//! The router is driven in-process (`tower::ServiceExt::oneshot`), so the figures are the
+//! server's own time for a request, without a socket or a client. Each figure is the median
+//! and the worst of N runs after one warm-up.
+//!
+//! Usage: `cargo run --release -p labbridge-server --example bench_dashboard [ENTERPRISES] [RUNS]`
+//! (defaults 50000 and 5). Run by `scripts/bench-dashboard`.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use labbridge_app::demo::{DEMO_STAFF_LOGIN, DEMO_STAFF_PASSWORD};
+use labbridge_app::import::{ImportKind, Progress, Row};
+use labbridge_app::{App, Settings};
+use labbridge_domain::CreditCode;
+use labbridge_server::{AppState, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "bench-dashboard-token-0123456789abcdef";
+const TOWNS: [&str; 10] = [
+    "城关街道",
+    "东城街道",
+    "冶源街道",
+    "辛寨街道",
+    "五井镇",
+    "寺头镇",
+    "九山镇",
+    "山旺镇",
+    "柳山镇",
+    "蒋峪镇",
+];
+const CHAINS: [&str; 5] = ["铝材深加工", "新材料", "机电装备", "汽车配件", "其他"];
+
+async fn open(dir: &std::path::Path) -> App {
+    let settings = Settings {
+        data_dir: dir.to_path_buf(),
+        county: Some("370724".to_owned()),
+        staff_token: Some(TOKEN.to_owned()),
+        ..Settings::default()
+    };
+    App::open(settings).await.expect("open")
+}
+
+/// Times `runs` requests after a warm-up; returns (median ms, worst ms, response bytes).
+async fn time(state: &AppState, uri: &str, cookie: &str, runs: usize) -> (f64, f64, usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut size = 0;
+    for run in 0..=runs {
+        let request = Request::get(uri)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("cookie", cookie)
+            .body(Body::empty())
+            .expect("request");
+        let started = Instant::now();
+        let response = router(state.clone())
+            .oneshot(request)
+            .await
+            .expect("response");
+        assert!(
+            response.status().is_success(),
+            "{uri}: {}",
+            response.status()
+        );
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        size = bytes.len();
+        if run > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() - 1], size)
+}
+
+fn report(label: &str, (median, worst, size): (f64, f64, usize)) {
+    println!("{label:<52} median {median:8.1} ms   worst {worst:8.1} ms   {size:>9} bytes");
+}
+
+fn row(number: usize, cells: Value) -> Row {
+    let Value::Object(map) = cells else {
+        unreachable!("rows are objects")
+    };
+    Row {
+        number,
+        cells: map.into_iter().collect(),
+    }
+}
+
+/// A roster of `count` enterprises: about 45% with a cooperation in force, 50% with an R&D
+/// institution, some expired or lapsed, some ending before the year does.
+fn synthetic(count: usize, year: i32) -> (Vec<Row>, Vec<Row>) {
+    let mut enterprises = Vec::with_capacity(count);
+    let mut partnerships = Vec::new();
+    for index in 0..count {
+        let code = CreditCode::complete(&format!("91370724MA{index:07}")).expect("code");
+        let institution = match index % 4 {
+            0 | 1 => {
+                json!([{"kind": "企业技术中心", "level": "市级", "recognized_on": format!("{}-03-01", year - 2),
+                "review_due": if index % 40 == 1 { format!("{year}-12-20") } else { format!("{}-12-31", year + 2) }}])
+            }
+            2 => {
+                json!([{"kind": "研发中心", "recognized_on": format!("{}-03-01", year - 5), "review_due": format!("{}-06-30", year - 1)}])
+            }
+            _ => json!([]),
+        };
+        enterprises.push(row(
+            index + 2,
+            json!({
+                "id": format!("bench-ent-{index:06}"),
+                "name": format!("临朐测试{index}铝业有限公司"),
+                "credit_code": code.as_str(),
+                "town": TOWNS[index % TOWNS.len()],
+                "industry": CHAINS[index % CHAINS.len()],
+                "above_scale": true,
+                "roster_year": year,
+                "rd_staff": (index % 7) as i64,
+                "owner": format!("kjj-{}", index % 12),
+                "rd_institutions": institution,
+            }),
+        ));
+        if index % 9 < 4 {
+            let valid_to = match index % 9 {
+                0 => Value::Null,
+                1 => Value::from(format!("{year}-12-{:02}", 10 + index % 18)),
+                2 => Value::from(format!("{}-03-31", year)),
+                _ => Value::from(format!("{}-12-31", year + 1)),
+            };
+            partnerships.push(row(
+                partnerships.len() + 2,
+                json!({
+                    "id": format!("bench-pship-{index:06}"),
+                    "enterprise": format!("bench-ent-{index:06}"),
+                    "partner_kind": "高校院所",
+                    "partner": "山东大学",
+                    "kind": "技术开发合同",
+                    "valid_from": format!("{}-01-15", year - 1),
+                    "valid_to": valid_to,
+                }),
+            ));
+        }
+    }
+    (enterprises, partnerships)
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let year = chrono::Datelike::year(&labbridge_app::today());
+
+    // The demo county: the pages a clerk opens every day.
+    let demo_dir = tempfile::tempdir().expect("tempdir");
+    let app = open(demo_dir.path()).await;
+    app.load_demo(year, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let (token, _) = app
+        .sign_in(DEMO_STAFF_LOGIN, DEMO_STAFF_PASSWORD)
+        .await
+        .expect("sign in")
+        .expect("demo account");
+    let cookie = format!("labbridge_session={token}");
+    let state = AppState::new(app, Some(index));
+    println!("demo county (246 enterprises), {runs} runs each:");
+    for uri in [
+        "/",
+        "/staff/uncovered",
+        "/staff/uncovered?town=370724001",
+        "/staff/at-risk",
+        "/staff/report",
+        "/api/v1/coverage/uncovered",
+        "/api/v1/exports/coverage.xlsx",
+    ] {
+        report(uri, time(&state, uri, &cookie, runs).await);
+    }
+
+    // A large roster.
+    let big_dir = tempfile::tempdir().expect("tempdir");
+    let app = open(big_dir.path()).await;
+    let (enterprises, partnerships) = synthetic(count, year);
+    let started = Instant::now();
+    app.import_rows(
+        ImportKind::Enterprises,
+        "bench",
+        enterprises,
+        Vec::new(),
+        Progress::Hidden,
+    )
+    .await
+    .expect("import enterprises");
+    app.import_rows(
+        ImportKind::Partnerships,
+        "bench",
+        partnerships,
+        Vec::new(),
+        Progress::Hidden,
+    )
+    .await
+    .expect("import partnerships");
+    println!(
+        "\nsynthetic roster: {count} enterprises imported in {:.1} s; {runs} runs each:",
+        started.elapsed().as_secs_f64()
+    );
+    let state = AppState::new(app, None);
+    for uri in [
+        "/api/v1/coverage",
+        "/api/v1/coverage/uncovered",
+        "/api/v1/coverage/uncovered?town=370724001&gap=cooperation",
+        "/api/v1/coverage/at-risk",
+        "/api/v1/exports/coverage.xlsx",
+        "/api/v1/exports/enterprises.xlsx",
+    ] {
+        report(uri, time(&state, uri, "", runs).await);
+    }
+}
