@@ -295,3 +295,56 @@ fn staff_accounts_are_made_on_the_command_line() {
         assert!(stderr(&refused).contains(expected), "{}", stderr(&refused));
     }
 }
+
+#[test]
+fn the_county_is_remembered_and_settings_of_digits_stay_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Values that look like numbers are text settings all the same.
+    let numeric = run(labbridge(dir.path())
+        .arg("coverage")
+        .env("LABBRIDGE_COUNTY", "370724")
+        .env("LABBRIDGE_STAFF_TOKEN", "12345"));
+    assert!(numeric.status.success(), "{}", stderr(&numeric));
+
+    // After the demo, an import needs no county: the registry remembers 临朐县.
+    let demo = run(labbridge(dir.path()).arg("demo"));
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let file = dir.path().join("new.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "编号,企业名称,统一社会信用代码,镇街,产业链,是否规上,名录年度\nlater-1,临朐后来铝业有限公司,{},五井镇,铝材深加工,是,2026\n",
+            credit_code(777)
+        ),
+    )
+    .expect("write");
+    let import = run(labbridge(dir.path())
+        .args(["import", "enterprises"])
+        .arg(&file));
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert!(stdout(&import).contains("1 created"), "{}", stdout(&import));
+
+    // The snapshot for cron, and an export the bureau opens in Excel.
+    let snapshot = run(labbridge(dir.path()).args(["coverage", "--snapshot"]));
+    assert!(snapshot.status.success(), "{}", stderr(&snapshot));
+    assert!(
+        stderr(&snapshot).contains("snapshot"),
+        "{}",
+        stderr(&snapshot)
+    );
+    let out = dir.path().join("coverage.xlsx");
+    let export = run(labbridge(dir.path())
+        .args(["export", "coverage", "--out"])
+        .arg(&out));
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert_eq!(&std::fs::read(&out).expect("written")[..2], b"PK");
+    let unknown = run(labbridge(dir.path())
+        .args(["export", "secrets", "--out"])
+        .arg(&out));
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("unknown export"),
+        "{}",
+        stderr(&unknown)
+    );
+}

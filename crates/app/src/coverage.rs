@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use labbridge_domain::coverage::{self, Assessment, Facts, Period, Tally};
 use labbridge_domain::model::IndustryChain;
-use labbridge_store::RosterEntry;
 use labbridge_store::entity::enterprise;
+use labbridge_store::{CoverageRow, RosterEntry};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -89,6 +89,58 @@ pub fn facts_of(entry: &RosterEntry) -> Facts {
     }
 }
 
+/// Returns the coverage facts of a roster row.
+pub fn facts_of_row(row: &CoverageRow) -> Facts {
+    let periods = |terms: &[labbridge_store::Term]| {
+        terms
+            .iter()
+            .map(|term| Period {
+                from: term.from,
+                to: term.to,
+            })
+            .collect()
+    };
+    Facts {
+        partnerships: periods(&row.partnerships),
+        institutions: periods(&row.institutions),
+        rd_staff: u32::try_from(row.rd_staff).unwrap_or(0),
+    }
+}
+
+/// What the report groups an enterprise by.
+pub trait Grouped {
+    /// The town's 9-digit code.
+    fn town_code(&self) -> &str;
+    /// The town's name.
+    fn town(&self) -> &str;
+    /// The industry chain (code or label).
+    fn industry(&self) -> &str;
+}
+
+impl Grouped for enterprise::Model {
+    fn town_code(&self) -> &str {
+        &self.town_code
+    }
+    fn town(&self) -> &str {
+        &self.town
+    }
+    fn industry(&self) -> &str {
+        &self.industry
+    }
+}
+
+impl Grouped for CoverageRow {
+    fn town_code(&self) -> &str {
+        &self.town_code
+    }
+    fn town(&self) -> &str {
+        &self.town
+    }
+    fn industry(&self) -> &str {
+        &self.industry
+    }
+}
+
 fn group_row(tally: &Tally) -> GroupRow {
     GroupRow {
         town: None,
@@ -114,24 +166,42 @@ pub fn report(year: i32, reference_date: NaiveDate, roster: &[RosterEntry]) -> C
     )
 }
 
-/// Builds the report from each enterprise's coverage facts (the matcher's forecast changes
-/// the facts, not the registry).
-pub fn report_of_facts<'a>(
+/// Builds the report from the lean roster rows.
+pub fn report_of_rows(
     year: i32,
     reference_date: NaiveDate,
-    roster: impl IntoIterator<Item = (&'a enterprise::Model, Facts)>,
+    rows: &[CoverageRow],
+) -> CoverageReport {
+    report_of_facts(
+        year,
+        reference_date,
+        rows.iter().map(|row| (row, facts_of_row(row))),
+    )
+}
+
+/// Builds the report from each enterprise's coverage facts (the matcher's forecast changes
+/// the facts, not the registry).
+pub fn report_of_facts<'a, G: Grouped + 'a>(
+    year: i32,
+    reference_date: NaiveDate,
+    roster: impl IntoIterator<Item = (&'a G, Facts)>,
 ) -> CoverageReport {
     let mut total = Tally::default();
-    let mut by_town: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    let mut by_town: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
     let mut by_industry: BTreeMap<IndustryChain, Tally> = BTreeMap::new();
     for (enterprise, facts) in roster {
         let assessment: Assessment = coverage::assess(&facts, reference_date);
         total.add(&assessment);
-        by_town
-            .entry((enterprise.town_code.clone(), enterprise.town.clone()))
-            .or_default()
-            .add(&assessment);
-        let chain = IndustryChain::parse(&enterprise.industry).unwrap_or(IndustryChain::Other);
+        let key = (enterprise.town_code(), enterprise.town());
+        match by_town.get_mut(&key) {
+            Some(tally) => tally.add(&assessment),
+            None => {
+                let mut tally = Tally::default();
+                tally.add(&assessment);
+                by_town.insert(key, tally);
+            }
+        }
+        let chain = IndustryChain::parse(enterprise.industry()).unwrap_or(IndustryChain::Other);
         by_industry.entry(chain).or_default().add(&assessment);
     }
     CoverageReport {
@@ -145,8 +215,8 @@ pub fn report_of_facts<'a>(
         by_town: by_town
             .into_iter()
             .map(|((code, name), tally)| GroupRow {
-                town: Some(name),
-                town_code: Some(code),
+                town: Some(name.to_owned()),
+                town_code: Some(code.to_owned()),
                 ..group_row(&tally)
             })
             .collect(),
@@ -174,7 +244,11 @@ impl App {
                 .copied()
                 .unwrap_or_else(|| chrono::Datelike::year(&today)),
         };
-        let roster = self.store.roster(year).await?;
-        Ok(report(year, coverage::reference_date(year, today), &roster))
+        let rows = self.store.coverage_rows(year).await?;
+        Ok(report_of_rows(
+            year,
+            coverage::reference_date(year, today),
+            &rows,
+        ))
     }
 }

@@ -8,14 +8,14 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use labbridge_domain::coverage::{self, Assessment, Gap, Period};
+use labbridge_domain::coverage::{self, Assessment, Facts, Gap, Period};
 use labbridge_domain::model::IndustryChain;
-use labbridge_store::entity::{coverage_snapshot, partnership, proposal, rd_institution};
-use labbridge_store::{EnterpriseFile, RosterEntry};
+use labbridge_store::entity::{coverage_snapshot, proposal};
+use labbridge_store::{CoverageRow, EnterpriseFile};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::coverage::{CoverageReport, facts_of, report};
+use crate::coverage::{CoverageReport, facts_of, facts_of_row, report_of_rows};
 use crate::sort::pinyin_key;
 use crate::{App, Result};
 
@@ -45,7 +45,7 @@ pub struct GapView {
 }
 
 /// Explains an enterprise's gaps at a reference date, with the dates behind them.
-pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> Vec<GapView> {
+pub fn explain(facts: &Facts, assessment: &Assessment, day: NaiveDate) -> Vec<GapView> {
     let last_end = |ends: Vec<Option<NaiveDate>>| ends.into_iter().flatten().max();
     assessment
         .gaps
@@ -58,7 +58,7 @@ pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> 
                     None,
                 ),
                 Gap::CooperationExpired => {
-                    let end = last_end(entry.partnerships.iter().map(|p| p.valid_to).collect());
+                    let end = last_end(facts.partnerships.iter().map(|p| p.to).collect());
                     match end {
                         Some(end) => (
                             format!("合作已于 {end} 到期"),
@@ -73,10 +73,10 @@ pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> 
                     }
                 }
                 Gap::CooperationNotStarted => {
-                    let start = entry
+                    let start = facts
                         .partnerships
                         .iter()
-                        .map(|p| p.valid_from)
+                        .map(|p| p.from)
                         .filter(|from| *from > day)
                         .min();
                     match start {
@@ -98,7 +98,7 @@ pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> 
                     None,
                 ),
                 Gap::InstitutionLapsed => {
-                    let due = last_end(entry.institutions.iter().map(|i| i.review_due).collect());
+                    let due = last_end(facts.institutions.iter().map(|i| i.to).collect());
                     match due {
                         Some(due) => (
                             format!("研发机构认定复审逾期（复审期限 {due}）"),
@@ -113,10 +113,10 @@ pub fn explain(entry: &RosterEntry, assessment: &Assessment, day: NaiveDate) -> 
                     }
                 }
                 Gap::InstitutionNotYetRecognized => {
-                    let start = entry
+                    let start = facts
                         .institutions
                         .iter()
-                        .map(|i| i.recognized_on)
+                        .map(|i| i.from)
                         .filter(|from| *from > day)
                         .min();
                     match start {
@@ -223,7 +223,7 @@ fn gap_code(gap: Gap) -> String {
 }
 
 impl UncoveredFilter {
-    fn keeps(&self, entry: &RosterEntry, chain: IndustryChain, gaps: &[GapView]) -> bool {
+    fn keeps(&self, enterprise: &CoverageRow, chain: IndustryChain, gaps: &[GapView]) -> bool {
         let given = |value: &Option<String>| {
             value
                 .as_deref()
@@ -231,7 +231,6 @@ impl UncoveredFilter {
                 .filter(|value| !value.is_empty())
                 .map(str::to_owned)
         };
-        let enterprise = &entry.enterprise;
         if let Some(town) = given(&self.town)
             && town != enterprise.town
             && town != enterprise.town_code
@@ -328,11 +327,10 @@ pub struct Trend {
 
 /// The first day a coverage is lost within (after `today`, up to `until`), and which.
 fn first_loss(
-    entry: &RosterEntry,
+    facts: &Facts,
     today: NaiveDate,
     until: NaiveDate,
 ) -> Option<(NaiveDate, &'static str)> {
-    let facts = facts_of(entry);
     let mut days: Vec<NaiveDate> = facts
         .partnerships
         .iter()
@@ -344,7 +342,7 @@ fn first_loss(
     days.sort_unstable();
     days.dedup();
     days.into_iter().find_map(|day| {
-        let assessment = coverage::assess(&facts, day);
+        let assessment = coverage::assess(facts, day);
         if !assessment.cooperation {
             Some((day, "cooperation"))
         } else if !assessment.institution_and_staff {
@@ -409,27 +407,60 @@ pub fn snapshot_rows(month: &str, report: &CoverageReport) -> Vec<coverage_snaps
     rows
 }
 
-fn partner_name(
-    partnership: &partnership::Model,
-    labs: &HashMap<String, String>,
-    experts: &HashMap<String, String>,
-) -> String {
-    match partnership.partner_kind.as_str() {
-        "lab" => labs.get(&partnership.partner).cloned(),
-        "expert" => experts.get(&partnership.partner).cloned(),
-        _ => None,
-    }
-    .unwrap_or_else(|| partnership.partner.clone())
+fn institution_label(kind: &str) -> String {
+    labbridge_domain::model::RdInstitutionKind::parse(kind)
+        .map(|kind| kind.label().to_owned())
+        .unwrap_or_else(|_| kind.to_owned())
 }
 
-fn institution_label(institution: &rd_institution::Model) -> String {
-    labbridge_domain::model::RdInstitutionKind::parse(&institution.kind)
-        .map(|kind| kind.label().to_owned())
-        .unwrap_or_else(|_| institution.kind.clone())
+/// Names of labs and experts by (`lab`|`expert`, id), read for the ids asked only.
+async fn partner_names(
+    app: &App,
+    wanted: Vec<(String, String)>,
+) -> Result<HashMap<(String, String), String>> {
+    let (mut labs, mut experts) = (Vec::new(), Vec::new());
+    for (kind, id) in wanted {
+        match kind.as_str() {
+            "lab" => labs.push(id),
+            "expert" => experts.push(id),
+            _ => {}
+        }
+    }
+    for ids in [&mut labs, &mut experts] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let mut names = HashMap::new();
+    for lab in app.store.labs_by_ids(&labs).await? {
+        names.insert(("lab".to_owned(), lab.id), lab.name);
+    }
+    for expert in app.store.experts_by_ids(&experts).await? {
+        names.insert(("expert".to_owned(), expert.id), expert.name);
+    }
+    Ok(names)
+}
+
+fn name_of(names: &HashMap<(String, String), String>, kind: &str, id: &str) -> String {
+    names
+        .get(&(kind.to_owned(), id.to_owned()))
+        .cloned()
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// The roster of the latest year, as the dashboard reads it.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    /// The roster year.
+    pub year: i32,
+    /// The day the rule is evaluated at.
+    pub day: NaiveDate,
+    /// The enterprises, by id.
+    pub rows: Vec<CoverageRow>,
 }
 
 impl App {
-    async fn latest_roster(&self, today: NaiveDate) -> Result<(i32, Vec<RosterEntry>)> {
+    /// Reads the latest roster once, for any of the lists below.
+    pub async fn roster_now(&self, today: NaiveDate) -> Result<Roster> {
         let year = self
             .store
             .roster_years()
@@ -437,7 +468,11 @@ impl App {
             .first()
             .copied()
             .unwrap_or_else(|| today.year());
-        Ok((year, self.store.roster(year).await?))
+        Ok(Roster {
+            year,
+            day: coverage::reference_date(year, today),
+            rows: self.store.coverage_rows(year).await?,
+        })
     }
 
     /// Every enterprise on the latest roster without both coverages, with the reasons.
@@ -446,8 +481,30 @@ impl App {
         filter: &UncoveredFilter,
         today: NaiveDate,
     ) -> Result<UncoveredList> {
-        let (year, roster) = self.latest_roster(today).await?;
-        let day = coverage::reference_date(year, today);
+        let roster = self.roster_now(today).await?;
+        self.uncovered_of(&roster, filter).await
+    }
+
+    /// [`App::uncovered`] of a roster already read.
+    pub async fn uncovered_of(
+        &self,
+        roster: &Roster,
+        filter: &UncoveredFilter,
+    ) -> Result<UncoveredList> {
+        let day = roster.day;
+        let mut kept = Vec::new();
+        for row in &roster.rows {
+            let facts = facts_of_row(row);
+            let assessment = coverage::assess(&facts, day);
+            if assessment.covered() {
+                continue;
+            }
+            let chain = IndustryChain::parse(&row.industry).unwrap_or(IndustryChain::Other);
+            let gaps = explain(&facts, &assessment, day);
+            if filter.keeps(row, chain, &gaps) {
+                kept.push((row, chain, gaps));
+            }
+        }
         let owners: HashMap<String, String> = self
             .store
             .accounts()
@@ -455,70 +512,52 @@ impl App {
             .into_iter()
             .map(|account| (account.login, account.display_name))
             .collect();
-        let mut latest: HashMap<String, proposal::Model> = HashMap::new();
-        for proposal in self.store.proposals().await? {
-            match latest.get(&proposal.enterprise_id) {
-                Some(known)
-                    if (known.updated_at, known.id) >= (proposal.updated_at, proposal.id) => {}
-                _ => {
-                    latest.insert(proposal.enterprise_id.clone(), proposal);
-                }
-            }
-        }
-        let (labs, experts) = if latest.is_empty() {
-            (HashMap::new(), HashMap::new())
-        } else {
-            (
-                self.store.lab_names().await?,
-                self.store.expert_names().await?,
-            )
-        };
-        let mut enterprises = Vec::new();
-        for entry in &roster {
-            let assessment = coverage::assess(&facts_of(entry), day);
-            if assessment.covered() {
-                continue;
-            }
-            let chain =
-                IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
-            let gaps = explain(entry, &assessment, day);
-            if !filter.keeps(entry, chain, &gaps) {
-                continue;
-            }
-            let enterprise = &entry.enterprise;
-            let owner = enterprise.owner.clone().filter(|login| !login.is_empty());
-            enterprises.push(UncoveredEnterprise {
-                id: enterprise.id.clone(),
-                name: enterprise.name.clone(),
-                town: enterprise.town.clone(),
-                town_code: enterprise.town_code.clone(),
-                industry: chain.label().to_owned(),
-                industry_code: chain.code().to_owned(),
-                owner_name: owner.as_ref().and_then(|login| owners.get(login).cloned()),
-                owner,
-                gaps,
-                latest_proposal: latest.get(&enterprise.id).map(|proposal| LatestProposal {
-                    id: proposal.id,
-                    status: proposal.status.clone(),
-                    partner_kind: proposal.partner_kind.clone(),
-                    partner_id: proposal.partner_id.clone(),
-                    partner: match proposal.partner_kind.as_str() {
-                        "lab" => labs.get(&proposal.partner_id).cloned(),
-                        _ => experts.get(&proposal.partner_id).cloned(),
-                    }
-                    .unwrap_or_else(|| proposal.partner_id.clone()),
-                    updated_at: proposal.updated_at,
-                }),
-            });
-        }
-        let mut keyed: Vec<((String, String), UncoveredEnterprise)> = enterprises
+        let latest: HashMap<String, proposal::Model> = self
+            .store
+            .latest_proposals()
+            .await?
             .into_iter()
-            .map(|row| ((row.town_code.clone(), pinyin_key(&row.name)), row))
+            .map(|proposal| (proposal.enterprise_id.clone(), proposal))
+            .collect();
+        let wanted: Vec<(String, String)> = kept
+            .iter()
+            .filter_map(|(row, _, _)| {
+                latest
+                    .get(&row.id)
+                    .map(|proposal| (proposal.partner_kind.clone(), proposal.partner_id.clone()))
+            })
+            .collect();
+        let names = partner_names(self, wanted).await?;
+        let mut keyed: Vec<((String, String), UncoveredEnterprise)> = kept
+            .into_iter()
+            .map(|(row, chain, gaps)| {
+                let owner = row.owner.clone().filter(|login| !login.is_empty());
+                let enterprise = UncoveredEnterprise {
+                    id: row.id.clone(),
+                    name: row.name.clone(),
+                    town: row.town.clone(),
+                    town_code: row.town_code.clone(),
+                    industry: chain.label().to_owned(),
+                    industry_code: chain.code().to_owned(),
+                    owner_name: owner.as_ref().and_then(|login| owners.get(login).cloned()),
+                    owner,
+                    gaps,
+                    latest_proposal: latest.get(&row.id).map(|proposal| LatestProposal {
+                        id: proposal.id,
+                        status: proposal.status.clone(),
+                        partner_kind: proposal.partner_kind.clone(),
+                        partner_id: proposal.partner_id.clone(),
+                        partner: name_of(&names, &proposal.partner_kind, &proposal.partner_id),
+                        updated_at: proposal.updated_at,
+                    }),
+                };
+                ((row.town_code.clone(), pinyin_key(&row.name)), enterprise)
+            })
             .collect();
         keyed.sort_by(|left, right| left.0.cmp(&right.0));
         let enterprises: Vec<UncoveredEnterprise> = keyed.into_iter().map(|(_, row)| row).collect();
         Ok(UncoveredList {
-            year,
+            year: roster.year,
             reference_date: day,
             total: enterprises.len(),
             enterprises,
@@ -528,84 +567,104 @@ impl App {
     /// Enterprises covered today that lose a coverage before 31 December, and the rate on
     /// that day if nothing is done.
     pub async fn at_risk(&self, today: NaiveDate) -> Result<AtRisk> {
-        let (year, roster) = self.latest_roster(today).await?;
-        let day = coverage::reference_date(year, today);
+        let roster = self.roster_now(today).await?;
+        self.at_risk_of(&roster).await
+    }
+
+    /// [`App::at_risk`] of a roster already read.
+    pub async fn at_risk_of(&self, roster: &Roster) -> Result<AtRisk> {
+        let (year, day) = (roster.year, roster.day);
         let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
-        let labs = self.store.lab_names().await?;
-        let experts = self.store.expert_names().await?;
-        let mut enterprises = Vec::new();
         let (mut covered_today, mut forecast_covered) = (0, 0);
-        for entry in &roster {
-            let facts = facts_of(entry);
+        let mut losing = Vec::new();
+        for row in &roster.rows {
+            let facts = facts_of_row(row);
             forecast_covered += u32::from(coverage::assess(&facts, year_end).covered());
             if !coverage::assess(&facts, day).covered() {
                 continue;
             }
             covered_today += 1;
-            let Some((loses_on, which)) = first_loss(entry, day, year_end) else {
-                continue;
-            };
-            let last_day = loses_on - Duration::days(1);
-            let (cause, cause_en, renew_with) = if which == "cooperation" {
-                let ending: Vec<&partnership::Model> = entry
-                    .partnerships
-                    .iter()
-                    .filter(|p| p.valid_to == Some(last_day))
-                    .collect();
-                let names: Vec<String> = ending
-                    .iter()
-                    .map(|p| partner_name(p, &labs, &experts))
-                    .collect();
-                let renew = ending
-                    .iter()
-                    .find(|p| matches!(p.partner_kind.as_str(), "lab" | "expert"))
-                    .map(|p| format!("{}:{}", p.partner_kind, p.partner));
-                (
-                    format!("与{}的合作于 {last_day} 到期", names.join("、")),
-                    format!("cooperation with {} ends on {last_day}", names.join(", ")),
-                    renew,
-                )
-            } else {
-                let lapsing: Vec<String> = entry
-                    .institutions
-                    .iter()
-                    .filter(|i| i.review_due == Some(last_day))
-                    .map(institution_label)
-                    .collect();
-                if lapsing.is_empty() {
+            if let Some((loses_on, which)) = first_loss(&facts, day, year_end) {
+                losing.push((row, loses_on, which));
+            }
+        }
+        let mut wanted: Vec<(String, String)> = Vec::new();
+        for (row, loses_on, _) in &losing {
+            let last_day = *loses_on - Duration::days(1);
+            for term in &row.partnerships {
+                if term.to == Some(last_day) {
+                    wanted.push((term.kind.clone(), term.partner.clone()));
+                }
+            }
+        }
+        let names = partner_names(self, wanted).await?;
+        let mut enterprises: Vec<AtRiskEnterprise> = losing
+            .into_iter()
+            .map(|(row, loses_on, which)| {
+                let last_day = loses_on - Duration::days(1);
+                let (cause, cause_en, renew_with) = if which == "cooperation" {
+                    let ending: Vec<&labbridge_store::Term> = row
+                        .partnerships
+                        .iter()
+                        .filter(|term| term.to == Some(last_day))
+                        .collect();
+                    let partners: Vec<String> = ending
+                        .iter()
+                        .map(|term| name_of(&names, &term.kind, &term.partner))
+                        .collect();
+                    let renew = ending
+                        .iter()
+                        .find(|term| matches!(term.kind.as_str(), "lab" | "expert"))
+                        .map(|term| format!("{}:{}", term.kind, term.partner));
                     (
-                        format!("研发机构和研发人员于 {loses_on} 不再满足"),
-                        format!("R&D institution and staff lapse on {loses_on}"),
-                        None,
+                        format!("与{}的合作于 {last_day} 到期", partners.join("、")),
+                        format!(
+                            "cooperation with {} ends on {last_day}",
+                            partners.join(", ")
+                        ),
+                        renew,
                     )
                 } else {
-                    (
-                        format!("{}复审期限 {last_day}", lapsing.join("、")),
-                        format!("review of the R&D institution due {last_day}"),
-                        None,
-                    )
+                    let lapsing: Vec<String> = row
+                        .institutions
+                        .iter()
+                        .filter(|term| term.to == Some(last_day))
+                        .map(|term| institution_label(&term.kind))
+                        .collect();
+                    if lapsing.is_empty() {
+                        (
+                            format!("研发机构和研发人员于 {loses_on} 不再满足"),
+                            format!("R&D institution and staff lapse on {loses_on}"),
+                            None,
+                        )
+                    } else {
+                        (
+                            format!("{}复审期限 {last_day}", lapsing.join("、")),
+                            format!("review of the R&D institution due {last_day}"),
+                            None,
+                        )
+                    }
+                };
+                let chain = IndustryChain::parse(&row.industry).unwrap_or(IndustryChain::Other);
+                AtRiskEnterprise {
+                    id: row.id.clone(),
+                    name: row.name.clone(),
+                    town: row.town.clone(),
+                    industry: chain.label().to_owned(),
+                    coverage: which,
+                    loses_on,
+                    cause,
+                    cause_en,
+                    renew_with,
                 }
-            };
-            let chain =
-                IndustryChain::parse(&entry.enterprise.industry).unwrap_or(IndustryChain::Other);
-            enterprises.push(AtRiskEnterprise {
-                id: entry.enterprise.id.clone(),
-                name: entry.enterprise.name.clone(),
-                town: entry.enterprise.town.clone(),
-                industry: chain.label().to_owned(),
-                coverage: which,
-                loses_on,
-                cause,
-                cause_en,
-                renew_with,
-            });
-        }
+            })
+            .collect();
         enterprises.sort_by(|left, right| {
             left.loses_on
                 .cmp(&right.loses_on)
                 .then_with(|| left.id.cmp(&right.id))
         });
-        let total = u32::try_from(roster.len()).unwrap_or(u32::MAX);
+        let total = u32::try_from(roster.rows.len()).unwrap_or(u32::MAX);
         Ok(AtRisk {
             year,
             total,
@@ -637,7 +696,8 @@ impl App {
     /// Fills the months of the roster year before `today` by evaluating the rule at each
     /// month's last day (the demo county, whose history is its partnerships' dates).
     pub async fn backfill_snapshots(&self, today: NaiveDate) -> Result<u64> {
-        let (year, roster) = self.latest_roster(today).await?;
+        let roster = self.roster_now(today).await?;
+        let year = roster.year;
         let mut inserted = 0;
         for month in 1..today.month().min(13) {
             let Some(first_of_next) = NaiveDate::from_ymd_opt(year, month + 1, 1) else {
@@ -647,7 +707,7 @@ impl App {
             if last_day >= today {
                 break;
             }
-            let report = report(year, last_day, &roster);
+            let report = report_of_rows(year, last_day, &roster.rows);
             inserted += self
                 .store
                 .insert_snapshots(snapshot_rows(&month_of(last_day), &report))
@@ -694,8 +754,9 @@ impl App {
             return Ok(None);
         };
         let day = coverage::reference_date(file.entry.enterprise.roster_year, today);
-        let assessment = coverage::assess(&facts_of(&file.entry), day);
-        let gaps = explain(&file.entry, &assessment, day);
+        let facts = facts_of(&file.entry);
+        let assessment = coverage::assess(&facts, day);
+        let gaps = explain(&facts, &assessment, day);
         Ok(Some((file, assessment, gaps)))
     }
 }
@@ -884,7 +945,9 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use labbridge_store::entity::enterprise;
+    use labbridge_store::RosterEntry;
+    use labbridge_store::entity::{enterprise, partnership, rd_institution};
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -957,7 +1020,7 @@ mod tests {
         );
         let today = day("2026-06-01");
         let assessment = coverage::assess(&facts_of(&entry), today);
-        let gaps = explain(&entry, &assessment, today);
+        let gaps = explain(&facts_of(&entry), &assessment, today);
         assert_eq!(gaps.len(), 1);
         assert_eq!(gaps[0].reason, "合作已于 2026-03-31 到期");
         assert_eq!(gaps[0].coverage, "cooperation");
@@ -976,20 +1039,74 @@ mod tests {
             ],
             &[("2024-01-01", Some("2026-11-30"))],
         );
-        let loss = first_loss(&entry, day("2026-06-01"), day("2026-12-31"));
+        let loss = first_loss(&facts_of(&entry), day("2026-06-01"), day("2026-12-31"));
         assert_eq!(loss, Some((day("2026-10-16"), "cooperation")));
         let renewed = super::tests::entry(
             &[("2025-01-01", None)],
             &[("2024-01-01", Some("2026-11-30"))],
         );
         assert_eq!(
-            first_loss(&renewed, day("2026-06-01"), day("2026-12-31")),
+            first_loss(&facts_of(&renewed), day("2026-06-01"), day("2026-12-31")),
             Some((day("2026-12-01"), "institution_and_staff"))
         );
         let safe = super::tests::entry(&[("2025-01-01", None)], &[("2024-01-01", None)]);
         assert_eq!(
-            first_loss(&safe, day("2026-06-01"), day("2026-12-31")),
+            first_loss(&facts_of(&safe), day("2026-06-01"), day("2026-12-31")),
             None
         );
+    }
+
+    fn periods() -> impl Strategy<Value = Vec<Period>> {
+        // Terms around 2026: starts from 2025 to late 2026, ends anywhere or never.
+        prop::collection::vec(
+            (0i64..700, prop::option::of(0i64..500)).prop_map(|(start, length)| {
+                let from = day("2025-01-01") + Duration::days(start);
+                Period {
+                    from,
+                    to: length.map(|length| from + Duration::days(length)),
+                }
+            }),
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// The first day a coverage is lost, against walking every day to the year's end.
+        #[test]
+        fn first_loss_is_the_first_failing_day(
+            partnerships in periods(),
+            institutions in periods(),
+            rd_staff in 0u32..3,
+            today_offset in 0i64..365,
+        ) {
+            let facts = Facts { partnerships, institutions, rd_staff };
+            let today = day("2026-01-01") + Duration::days(today_offset);
+            let until = day("2026-12-31");
+            let expected = if coverage::assess(&facts, today).covered() {
+                let mut walk = today + Duration::days(1);
+                let mut found = None;
+                while walk <= until {
+                    let assessment = coverage::assess(&facts, walk);
+                    if !assessment.cooperation {
+                        found = Some((walk, "cooperation"));
+                        break;
+                    }
+                    if !assessment.institution_and_staff {
+                        found = Some((walk, "institution_and_staff"));
+                        break;
+                    }
+                    walk += Duration::days(1);
+                }
+                found
+            } else {
+                None
+            };
+            let found = if coverage::assess(&facts, today).covered() {
+                first_loss(&facts, today, until)
+            } else {
+                None
+            };
+            prop_assert_eq!(found, expected);
+        }
     }
 }

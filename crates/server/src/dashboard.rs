@@ -747,12 +747,19 @@ pub async fn uncovered_page(
         gap: query.gap.clone(),
         owner: query.owner.clone(),
     };
-    let list = state.app.uncovered(&filter, today).await?;
-    let everything = state
+    // One read of the roster for the list, the filters' choices and the town's figures.
+    let roster = state.app.roster_now(today).await?;
+    let list = state.app.uncovered_of(&roster, &filter).await?;
+    let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);
+    let names: std::collections::HashMap<String, String> = state
         .app
-        .uncovered(&UncoveredFilter::default(), today)
-        .await?;
-    let report = state.app.coverage(None, today).await?;
+        .store
+        .accounts()
+        .await
+        .map_err(labbridge_app::Error::from)?
+        .into_iter()
+        .map(|account| (account.login, account.display_name))
+        .collect();
     let towns: Vec<(String, String, bool)> = report
         .by_town
         .iter()
@@ -804,13 +811,13 @@ pub async fn uncovered_page(
         .iter()
         .map(|(code, zh, en)| ((*code).to_owned(), f.tr(zh, en).to_owned(), gap == *code))
         .collect();
-    let mut owner_logins: Vec<(String, String)> = everything
-        .enterprises
+    let mut owner_logins: Vec<(String, String)> = roster
+        .rows
         .iter()
-        .filter_map(|row| {
-            row.owner
-                .clone()
-                .map(|login| (login.clone(), row.owner_name.clone().unwrap_or(login)))
+        .filter_map(|row| row.owner.clone().filter(|login| !login.is_empty()))
+        .map(|login| {
+            let name = names.get(&login).cloned().unwrap_or_else(|| login.clone());
+            (login, name)
         })
         .collect();
     owner_logins.sort();
@@ -1672,7 +1679,8 @@ pub async fn report_page(
         ));
     }
     let today = labbridge_app::today();
-    let report = state.app.coverage(None, today).await?;
+    let roster = state.app.roster_now(today).await?;
+    let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);
     let charts = coverage_charts(&state, &report, lang).await?;
     let trend = state.app.trend("all").await?;
     let change = match trend.months.len() {
@@ -1686,10 +1694,10 @@ pub async fn report_page(
             }
         }
     };
-    let risk = state.app.at_risk(today).await?;
+    let risk = state.app.at_risk_of(&roster).await?;
     let uncovered = state
         .app
-        .uncovered(&UncoveredFilter::default(), today)
+        .uncovered_of(&roster, &UncoveredFilter::default())
         .await?;
     let mut gap_counts: std::collections::BTreeMap<String, usize> = Default::default();
     for enterprise in &uncovered.enterprises {

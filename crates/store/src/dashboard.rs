@@ -248,6 +248,16 @@ impl Store {
         }))
     }
 
+    /// Returns each enterprise's most recent proposal (latest change, then highest id).
+    pub async fn latest_proposals(&self) -> Result<Vec<proposal::Model>> {
+        // The same query on both backends: a proposal no later one of its enterprise beats.
+        let newer = "NOT EXISTS (SELECT 1 FROM proposals later WHERE later.enterprise_id = proposals.enterprise_id AND (later.updated_at > proposals.updated_at OR (later.updated_at = proposals.updated_at AND later.id > proposals.id)))";
+        Ok(proposal::Entity::find()
+            .filter(Expr::cust(newer))
+            .all(&self.database)
+            .await?)
+    }
+
     /// Returns every partnership, by enterprise then start.
     pub async fn partnerships(&self) -> Result<Vec<partnership::Model>> {
         Ok(partnership::Entity::find()

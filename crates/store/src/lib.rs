@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod coverage_rows;
 mod dashboard;
 pub mod entity;
 mod error;
@@ -26,6 +27,7 @@ mod proposals;
 mod registry;
 pub mod testing;
 
+pub use coverage_rows::{CoverageRow, EnterpriseListed, Term};
 pub use dashboard::{EnterpriseFile, JOB_RUNNING};
 pub use error::{Error, Result};
 pub use outbox::{Delivery, MailStatus, NewMail};

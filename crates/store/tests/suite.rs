@@ -51,6 +51,7 @@ store_suite!(
     credit_codes_are_unique,
     chinese_text_round_trips,
     one_job_holder_at_a_time,
+    coverage_rows_agree_with_the_roster,
     snapshots_and_settings_are_kept_once,
 );
 
@@ -522,4 +523,167 @@ async fn snapshots_and_settings_are_kept_once(store: &Store) {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].covered, 3, "a month's snapshot never changes");
     assert!(store.has_snapshot("2026-11").await.expect("has"));
+}
+
+async fn coverage_rows_agree_with_the_roster(store: &Store) {
+    use labbridge_store::entity::proposal;
+    // Enterprises with none, one and several terms, text that needs care, and one off the roster.
+    let mut a = enterprise("a", "91110000802100433B", 2026, true);
+    a.name = "临朐“铝业”, 有限公司".into();
+    a.owner = Some("wang.li".into());
+    write_enterprises(
+        store,
+        &[
+            record(
+                a,
+                vec![
+                    institution(
+                        "technology_centre",
+                        day(2024, 3, 1),
+                        Some(day(2026, 12, 20)),
+                    ),
+                    institution("rd_centre", day(2025, 1, 1), None),
+                ],
+            ),
+            record(enterprise("b", "91440300708461136T", 2026, true), vec![]),
+            record(enterprise("c", "91330100716105852F", 2025, true), vec![]),
+        ],
+    )
+    .await;
+    let term = |id: &str, enterprise: &str, kind: &str, partner: &str, to: Option<NaiveDate>| {
+        partnership::Model {
+            id: id.into(),
+            enterprise_id: enterprise.into(),
+            partner_kind: kind.into(),
+            partner: partner.into(),
+            kind: "development_contract".into(),
+            valid_from: day(2025, 3, 1),
+            valid_to: to,
+            evidence: None,
+            content_hash: "h".into(),
+            updated_at: now(),
+            proposal_id: None,
+            contract_number: None,
+            registration_number: None,
+        }
+    };
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_partnerships(
+        &transaction,
+        vec![
+            term("p1", "a", "lab", "lab-1", Some(day(2026, 12, 15))),
+            term("p2", "a", "institution", "山东大学, 材料学院", None),
+            term("p3", "c", "expert", "e-1", None),
+        ],
+    )
+    .await
+    .expect("partnerships");
+    transaction.commit().await.expect("commit");
+    let rows = store.coverage_rows(2026).await.expect("rows");
+    let roster = store.roster(2026).await.expect("roster");
+    assert_eq!(rows.len(), roster.len());
+    for (row, entry) in rows.iter().zip(&roster) {
+        assert_eq!(row.id, entry.enterprise.id);
+        assert_eq!(row.name, entry.enterprise.name);
+        assert_eq!(row.owner, entry.enterprise.owner);
+        let mut from_rows: Vec<(NaiveDate, Option<NaiveDate>, String, String)> = row
+            .partnerships
+            .iter()
+            .map(|t| (t.from, t.to, t.kind.clone(), t.partner.clone()))
+            .collect();
+        let mut from_roster: Vec<(NaiveDate, Option<NaiveDate>, String, String)> = entry
+            .partnerships
+            .iter()
+            .map(|p| {
+                (
+                    p.valid_from,
+                    p.valid_to,
+                    p.partner_kind.clone(),
+                    p.partner.clone(),
+                )
+            })
+            .collect();
+        from_rows.sort();
+        from_roster.sort();
+        assert_eq!(from_rows, from_roster, "{}", row.id);
+        let mut institutions: Vec<(NaiveDate, Option<NaiveDate>, String)> = row
+            .institutions
+            .iter()
+            .map(|t| (t.from, t.to, t.kind.clone()))
+            .collect();
+        let mut expected: Vec<(NaiveDate, Option<NaiveDate>, String)> = entry
+            .institutions
+            .iter()
+            .map(|i| (i.recognized_on, i.review_due, i.kind.clone()))
+            .collect();
+        institutions.sort();
+        expected.sort();
+        assert_eq!(institutions, expected, "{}", row.id);
+    }
+    assert_eq!(rows[0].partnerships.len(), 2);
+    // The roster export's list: every enterprise, newest roster first.
+    let listed: Vec<(String, i64, i64)> = store
+        .enterprise_list()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|row| (row.id, row.roster_year, row.above_scale))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("a".to_owned(), 2026, 1),
+            ("b".to_owned(), 2026, 1),
+            ("c".to_owned(), 2025, 1)
+        ]
+    );
+    assert!(
+        store
+            .coverage_rows(1999)
+            .await
+            .expect("empty year")
+            .is_empty()
+    );
+
+    // The latest proposal of each enterprise: by the last change, then the id.
+    let proposal = |enterprise: &str, minutes: i64| proposal::Model {
+        id: 0,
+        enterprise_id: enterprise.into(),
+        partner_kind: "lab".into(),
+        partner_id: "lab-1".into(),
+        gap: "A".into(),
+        score: 0.5,
+        reasons: "{}".into(),
+        status: "proposed".into(),
+        created_at: now(),
+        updated_at: now() + chrono::Duration::minutes(minutes),
+        decline_reason: None,
+        note: None,
+        partnership_id: None,
+        reminders: 0,
+        contacted_at: None,
+        escalated_at: None,
+    };
+    let transaction = store.begin().await.expect("begin");
+    Store::insert_proposals(
+        &transaction,
+        vec![
+            proposal("a", 5),
+            proposal("a", 1),
+            proposal("b", 2),
+            proposal("b", 2),
+        ],
+    )
+    .await
+    .expect("proposals");
+    transaction.commit().await.expect("commit");
+    let mut latest: Vec<(String, i64)> = store
+        .latest_proposals()
+        .await
+        .expect("latest")
+        .into_iter()
+        .map(|p| (p.enterprise_id, (p.updated_at - now()).num_minutes()))
+        .collect();
+    latest.sort();
+    assert_eq!(latest, [("a".to_owned(), 5), ("b".to_owned(), 2)]);
 }

@@ -180,3 +180,27 @@ test('coverage at risk, the monthly report and the search page at phone width', 
   await phone.screenshot({ path: join(screenshots, 'search-390.png'), fullPage: true });
   await phone.close();
 });
+
+test('every other page has its own title, and a screenshot', async () => {
+  const titles = new Map();
+  const visit = async (name, path) => {
+    await page.goto(`${base}${path}`);
+    const title = await page.title();
+    assert.ok(title.length > 0, name);
+    titles.set(name, title);
+    await shoot(name);
+  };
+  await visit('search', `/search?q=${encodeURIComponent('铝合金 热处理')}`);
+  const expert = await page.locator('.hit a').first().getAttribute('href');
+  await visit('expert', expert);
+  await visit('proposals', '/staff/proposals');
+  const proposal = await page.locator('a.timeline').first().getAttribute('href');
+  await visit('proposal', proposal);
+  await visit('outbox', '/staff/outbox');
+  const stranger = await browser.newPage();
+  await stranger.goto(`${base}/login`);
+  titles.set('login', await stranger.title());
+  await stranger.screenshot({ path: join(screenshots, 'login.png'), fullPage: true });
+  await stranger.close();
+  assert.equal(new Set(titles.values()).size, titles.size, `distinct titles: ${[...titles.values()]}`);
+});
