@@ -147,21 +147,19 @@ impl Store {
         let roster = format!(
             "SELECT id FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
         );
-        let enterprises: Vec<EnterpriseTuple> = self
-            .json_rows(format!(
+        // Three queries at once: SQLite runs each on a connection of its own thread, so the
+        // database builds one aggregate while this task decodes another.
+        let (enterprises, partnerships, institutions) = tokio::try_join!(
+            self.json_rows::<EnterpriseTuple>(format!(
                 "SELECT {open}id, name, town_code, town, industry, rd_staff, owner{close} AS rows FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
-            ))
-            .await?;
-        let partnerships: Vec<TermTuple> = self
-            .json_rows(format!(
+            )),
+            self.json_rows::<TermTuple>(format!(
                 "SELECT {open}enterprise_id, CAST(valid_from AS TEXT), CAST(valid_to AS TEXT), partner_kind, partner{close} AS rows FROM partnerships WHERE enterprise_id IN ({roster})"
-            ))
-            .await?;
-        let institutions: Vec<TermTuple> = self
-            .json_rows(format!(
+            )),
+            self.json_rows::<TermTuple>(format!(
                 "SELECT {open}enterprise_id, CAST(recognized_on AS TEXT), CAST(review_due AS TEXT), kind, NULL{close} AS rows FROM rd_institutions WHERE enterprise_id IN ({roster})"
-            ))
-            .await?;
+            )),
+        )?;
         let mut rows: Vec<CoverageRow> = enterprises
             .into_iter()
             .map(
