@@ -107,38 +107,16 @@ pub fn facts_of_row(row: &CoverageRow) -> Facts {
     }
 }
 
-/// What the report groups an enterprise by.
-pub trait Grouped {
-    /// The town's 9-digit code.
-    fn town_code(&self) -> &str;
-    /// The town's name.
-    fn town(&self) -> &str;
-    /// The industry chain (code or label).
-    fn industry(&self) -> &str;
-}
+/// What the report groups an enterprise by: its town's code, its town, its chain.
+pub type GroupKey<'a> = (&'a str, &'a str, &'a str);
 
-impl Grouped for enterprise::Model {
-    fn town_code(&self) -> &str {
-        &self.town_code
-    }
-    fn town(&self) -> &str {
-        &self.town
-    }
-    fn industry(&self) -> &str {
-        &self.industry
-    }
-}
-
-impl Grouped for CoverageRow {
-    fn town_code(&self) -> &str {
-        &self.town_code
-    }
-    fn town(&self) -> &str {
-        &self.town
-    }
-    fn industry(&self) -> &str {
-        &self.industry
-    }
+/// The group key of an enterprise row.
+pub fn group_key(enterprise: &enterprise::Model) -> GroupKey<'_> {
+    (
+        &enterprise.town_code,
+        &enterprise.town,
+        &enterprise.industry,
+    )
 }
 
 fn group_row(tally: &Tally) -> GroupRow {
@@ -162,7 +140,7 @@ pub fn report(year: i32, reference_date: NaiveDate, roster: &[RosterEntry]) -> C
         reference_date,
         roster
             .iter()
-            .map(|entry| (&entry.enterprise, facts_of(entry))),
+            .map(|entry| (group_key(&entry.enterprise), facts_of(entry))),
     )
 }
 
@@ -175,24 +153,33 @@ pub fn report_of_rows(
     report_of_facts(
         year,
         reference_date,
-        rows.iter().map(|row| (row, facts_of_row(row))),
+        rows.iter().map(|row| {
+            (
+                (
+                    row.town_code.as_str(),
+                    row.town.as_str(),
+                    row.industry.as_str(),
+                ),
+                facts_of_row(row),
+            )
+        }),
     )
 }
 
 /// Builds the report from each enterprise's coverage facts (the matcher's forecast changes
 /// the facts, not the registry).
-pub fn report_of_facts<'a, G: Grouped + 'a>(
+pub fn report_of_facts<'a>(
     year: i32,
     reference_date: NaiveDate,
-    roster: impl IntoIterator<Item = (&'a G, Facts)>,
+    roster: impl IntoIterator<Item = (GroupKey<'a>, Facts)>,
 ) -> CoverageReport {
     let mut total = Tally::default();
     let mut by_town: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
     let mut by_industry: BTreeMap<IndustryChain, Tally> = BTreeMap::new();
-    for (enterprise, facts) in roster {
+    for ((town_code, town, industry), facts) in roster {
         let assessment: Assessment = coverage::assess(&facts, reference_date);
         total.add(&assessment);
-        let key = (enterprise.town_code(), enterprise.town());
+        let key = (town_code, town);
         match by_town.get_mut(&key) {
             Some(tally) => tally.add(&assessment),
             None => {
@@ -201,7 +188,7 @@ pub fn report_of_facts<'a, G: Grouped + 'a>(
                 by_town.insert(key, tally);
             }
         }
-        let chain = IndustryChain::parse(enterprise.industry()).unwrap_or(IndustryChain::Other);
+        let chain = IndustryChain::parse(industry).unwrap_or(IndustryChain::Other);
         by_industry.entry(chain).or_default().add(&assessment);
     }
     CoverageReport {

@@ -58,12 +58,20 @@ pub const COUNTY_SETTING: &str = "county";
 
 impl App {
     /// Returns the county this deployment serves: the configured one (`LABBRIDGE_COUNTY`,
-    /// `--county`), else the one the registry remembers (the demo's, or the first import's).
+    /// `--county`), else the one the registry remembers (the demo's, or the first import's; a
+    /// registry filled before it remembered one learns it from its latest roster, once).
     pub async fn county(&self) -> Result<Option<&'static labbridge_domain::County>> {
         if let Some(county) = self.settings.county()? {
             return Ok(Some(county));
         }
-        match self.store.registry_setting(COUNTY_SETTING).await? {
+        let remembered = match self.store.registry_setting(COUNTY_SETTING).await? {
+            Some(code) => Some(code),
+            None => match self.store.latest_county_code().await? {
+                Some(code) => Some(self.store.remember_setting(COUNTY_SETTING, &code).await?),
+                None => None,
+            },
+        };
+        match remembered {
             None => Ok(None),
             Some(code) => labbridge_domain::Divisions::embedded()
                 .county(&code)

@@ -712,7 +712,7 @@ impl App {
             reference_date,
             roster
                 .iter()
-                .map(|entry| &entry.enterprise)
+                .map(|entry| crate::coverage::group_key(&entry.enterprise))
                 .zip(forecast_facts),
         );
         if !dry_run {

@@ -1252,22 +1252,12 @@ impl App {
             .collect())
     }
 
-    /// The county this deployment serves: the configured one, else the roster's.
+    /// The name of the county this deployment serves ([`App::county`]).
     async fn county_name(&self) -> Result<String> {
-        if let Some(county) = self.settings.county()? {
-            return Ok(county.name.clone());
-        }
-        let year = self.store.roster_years().await?.first().copied();
-        let code = match year {
-            Some(year) => self
-                .store
-                .roster(year)
-                .await?
-                .first()
-                .map(|entry| entry.enterprise.county_code.clone()),
-            None => None,
-        };
-        Ok(code.map_or_else(|| "本县".to_owned(), |code| county_of(&code)))
+        Ok(self
+            .county()
+            .await?
+            .map_or_else(|| "本县".to_owned(), |county| county.name.clone()))
     }
 
     /// Queues `count` test mails to an address (to check the settings, or to measure).

@@ -29,9 +29,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::api::{ApiQuery, is_staff};
 use crate::charts::{self, Bar, Point};
+use crate::desk::{china_time, staff_account};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{Lang, Texts, encode, render};
-use crate::staff::signed_in;
+use crate::pages::{Lang, Texts, encode, page_href, render};
+use crate::staff::{login_then, signed_in};
 
 /// Who is asking for a staff route: the token's holder (`api`) or a signed-in staff login.
 async fn staff_caller(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
@@ -44,23 +45,6 @@ async fn staff_caller(state: &AppState, headers: &HeaderMap) -> Result<String, A
             "bureau staff only: sign in, or send Authorization: Bearer <staff token>",
         )),
     }
-}
-
-async fn staff_page_account(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Account>, ApiError> {
-    Ok(signed_in(state, headers).await?.filter(Account::is_staff))
-}
-
-/// The sign-in page, coming back to `path` afterwards.
-fn to_login(lang: Lang, path: &str) -> Response {
-    Redirect::to(&format!(
-        "/login?lang={}&next={}",
-        lang.code(),
-        encode(path)
-    ))
-    .into_response()
 }
 
 /// Takes this month's coverage snapshot on the first request of the month (per process; the
@@ -597,21 +581,15 @@ struct Frame {
 
 impl Frame {
     fn new(lang: Lang, path: &str, query: &[(&str, &str)]) -> Self {
-        let other = match lang {
-            Lang::Zh => "en",
-            Lang::En => "zh",
-        };
-        let mut pairs: Vec<String> = query
+        let query: Vec<(&str, Option<&str>)> = query
             .iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .map(|(key, value)| (*key, Some(*value)))
             .collect();
-        pairs.push(format!("lang={other}"));
         Self {
             t: lang.texts(),
             lang: lang.code(),
             en: lang == Lang::En,
-            switch_href: format!("{path}?{}", pairs.join("&")),
+            switch_href: page_href(path, lang.other(), &query),
         }
     }
 
@@ -728,16 +706,14 @@ pub async fn uncovered_page(
         ("owner", owner.as_str()),
     ];
     let f = Frame::new(lang, "/staff/uncovered", &params);
-    let Some(_account) = staff_page_account(&state, &headers).await? else {
-        let back: Vec<String> = params
+    let Some(_account) = staff_account(&state, &headers).await? else {
+        let back: Vec<(&str, Option<&str>)> = params
             .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .chain(std::iter::once(format!("lang={}", lang.code())))
+            .map(|(key, value)| (*key, Some(*value)))
             .collect();
-        return Ok(to_login(
+        return Ok(login_then(
             lang,
-            &format!("/staff/uncovered?{}", back.join("&")),
+            &page_href("/staff/uncovered", lang, &back),
         ));
     };
     let today = labbridge_app::today();
@@ -889,6 +865,8 @@ fn trend_points(trend: &Trend) -> Vec<Point> {
 
 /// Charts of the coverage page (and the monthly report).
 pub(crate) struct CoverageCharts {
+    /// The county's monthly points the trend chart was drawn from.
+    pub(crate) months: Vec<labbridge_app::dashboard::TrendMonth>,
     pub(crate) trend: String,
     pub(crate) towns: String,
     pub(crate) chains: String,
@@ -953,6 +931,7 @@ pub(crate) async fn coverage_charts(
         .collect();
     Ok(CoverageCharts {
         trend: charts::line(title_trend, &trend_points(&trend), empty),
+        months: trend.months,
         towns: charts::bars(title_towns, &towns, empty),
         chains: charts::bars(title_chains, &chains, empty),
     })
@@ -1026,8 +1005,8 @@ pub async fn enterprise_page(
     let lang = query.lang;
     let path = format!("/staff/enterprises/{}", encode(&id));
     let f = Frame::new(lang, &path, &[]);
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(lang, &format!("{path}?lang={}", lang.code())));
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(lang, &format!("{path}?lang={}", lang.code())));
     }
     let today = labbridge_app::today();
     let Some((file, assessment, gaps)) = state.app.enterprise_file(&id, today).await? else {
@@ -1275,8 +1254,8 @@ pub async fn at_risk_page(
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/at-risk", &[]);
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(
             lang,
             &format!("/staff/at-risk?lang={}", lang.code()),
         ));
@@ -1352,8 +1331,8 @@ pub async fn imports_page(
         .clone()
         .unwrap_or_else(|| "enterprises".to_owned());
     let f = Frame::new(lang, "/staff/imports", &[("kind", &selected)]);
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(
             lang,
             &format!("/staff/imports?lang={}", lang.code()),
         ));
@@ -1376,8 +1355,8 @@ pub async fn import_upload(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(
             lang,
             &format!("/staff/imports?lang={}", lang.code()),
         ));
@@ -1526,12 +1505,6 @@ struct RunView {
     towns: Vec<(String, u32, String, String)>,
 }
 
-fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    (at + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
 fn run_view(run: MatchRun, lang: Lang) -> RunView {
     let stage = match run.stage.split_once(' ') {
         Some(("candidates", count)) => match lang {
@@ -1592,8 +1565,8 @@ pub async fn match_page(
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/match", &[]);
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(
             lang,
             &format!("/staff/match?lang={}", lang.code()),
         ));
@@ -1617,8 +1590,8 @@ pub async fn match_start(
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
-    let Some(account) = staff_page_account(&state, &headers).await? else {
-        return Ok(to_login(
+    let Some(account) = staff_account(&state, &headers).await? else {
+        return Ok(login_then(
             lang,
             &format!("/staff/match?lang={}", lang.code()),
         ));
@@ -1672,8 +1645,8 @@ pub async fn report_page(
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/report", &[]);
-    if staff_page_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(
+    if staff_account(&state, &headers).await?.is_none() {
+        return Ok(login_then(
             lang,
             &format!("/staff/report?lang={}", lang.code()),
         ));
@@ -1682,11 +1655,11 @@ pub async fn report_page(
     let roster = state.app.roster_now(today).await?;
     let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);
     let charts = coverage_charts(&state, &report, lang).await?;
-    let trend = state.app.trend("all").await?;
-    let change = match trend.months.len() {
+    let months = &charts.months;
+    let change = match months.len() {
         0 | 1 => String::new(),
         n => {
-            let (previous, current) = (&trend.months[n - 2], &trend.months[n - 1]);
+            let (previous, current) = (&months[n - 2], &months[n - 1]);
             let points = (current.rate - previous.rate) * 100.0;
             match lang {
                 Lang::Zh => format!("较 {} {:+.1} 个百分点", previous.month, points),

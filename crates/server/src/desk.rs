@@ -182,7 +182,10 @@ fn mail_status_label(status: &str, lang: Lang) -> &'static str {
     }
 }
 
-async fn staff_account(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+pub(crate) async fn staff_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Account>, ApiError> {
     Ok(signed_in(state, headers).await?.filter(Account::is_staff))
 }
 
@@ -431,7 +434,7 @@ struct ProposalPage<'a> {
     mail: Vec<MailRow>,
 }
 
-fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
     (at + chrono::Duration::hours(8))
         .format("%Y-%m-%d %H:%M")
         .to_string()

@@ -356,6 +356,14 @@ impl Lang {
         }
     }
 
+    /// The other language, the one the switch offers.
+    pub(crate) fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
     pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",
@@ -427,17 +435,18 @@ struct SearchPage<'a> {
 
 /// The language switch's link: the same page and query in the other language.
 pub(crate) fn switch_href(lang: Lang, query: &[(&str, Option<&str>)]) -> String {
-    let other = match lang {
-        Lang::Zh => "en",
-        Lang::En => "zh",
-    };
-    let mut href = String::from("?");
+    page_href("", lang.other(), query)
+}
+
+/// A page's address in a language, with the query's non-empty values.
+pub(crate) fn page_href(path: &str, lang: Lang, query: &[(&str, Option<&str>)]) -> String {
+    let mut href = format!("{path}?");
     for (key, value) in query {
         if let Some(value) = value.filter(|value| !value.is_empty()) {
             href.push_str(&format!("{key}={}&", encode(value)));
         }
     }
-    href.push_str(&format!("lang={other}"));
+    href.push_str(&format!("lang={}", lang.code()));
     href
 }
 

@@ -706,12 +706,8 @@ pub(crate) async fn proposals_response(
         || view.q.is_some()
         || view.status.is_some()
         || tabs.iter().any(|tab| tab.count > 0);
-    let other = match lang {
-        Lang::Zh => Lang::En,
-        Lang::En => Lang::Zh,
-    };
     let switch = View {
-        lang: other,
+        lang: lang.other(),
         ..view.clone()
     }
     .href(view.status.as_deref(), view.page);
@@ -746,10 +742,15 @@ pub(crate) async fn proposals_response(
 }
 
 pub(crate) fn to_login(lang: Lang) -> Response {
+    login_then(lang, &format!("/staff/proposals?lang={}", lang.code()))
+}
+
+/// The sign-in page, coming back to `next` (a path on this site) afterwards.
+pub(crate) fn login_then(lang: Lang, next: &str) -> Response {
     Redirect::to(&format!(
-        "/login?lang={}&next=%2Fstaff%2Fproposals%3Flang%3D{}",
+        "/login?lang={}&next={}",
         lang.code(),
-        lang.code()
+        crate::pages::encode(next)
     ))
     .into_response()
 }

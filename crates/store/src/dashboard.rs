@@ -8,7 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::Result;
 use crate::entity::{
@@ -59,6 +61,17 @@ impl Store {
             .registry_setting(key)
             .await?
             .unwrap_or_else(|| value.to_owned()))
+    }
+
+    /// Returns the county code of an enterprise of the latest roster, if any.
+    pub async fn latest_county_code(&self) -> Result<Option<String>> {
+        Ok(enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::CountyCode)
+            .order_by_desc(enterprise::Column::RosterYear)
+            .into_tuple()
+            .one(&self.database)
+            .await?)
     }
 
     /// Returns whether a month's snapshot (scope `all`) exists.

@@ -479,6 +479,7 @@ async fn one_job_holder_at_a_time(store: &Store) {
 async fn snapshots_and_settings_are_kept_once(store: &Store) {
     use labbridge_store::entity::coverage_snapshot;
     assert_eq!(store.registry_setting("county").await.expect("get"), None);
+    assert_eq!(store.latest_county_code().await.expect("empty"), None);
     assert_eq!(
         store
             .remember_setting("county", "370724")
@@ -621,6 +622,11 @@ async fn coverage_rows_agree_with_the_roster(store: &Store) {
         assert_eq!(institutions, expected, "{}", row.id);
     }
     assert_eq!(rows[0].partnerships.len(), 2);
+    assert_eq!(
+        store.latest_county_code().await.expect("county"),
+        Some(roster[0].enterprise.county_code.clone()),
+        "a registry filled before it remembered its county learns it from the roster"
+    );
     // The roster export's list: every enterprise, newest roster first.
     let listed: Vec<(String, i64, i64)> = store
         .enterprise_list()
