@@ -171,6 +171,10 @@ test('coverage at risk, the monthly report and the search page at phone width', 
   await page.goto(`${base}/staff/report`);
   assert.equal(await page.locator('.charts svg').count(), 3);
   await shoot('report');
+  // One A4 page for the county meeting.
+  const pdf = await page.pdf({ format: 'A4' });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.equal(pages, 1, 'the monthly report prints on one page');
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.goto(`${base}/search?q=${encodeURIComponent('铝合金')}`);
   const facets = await phone.locator('#facets').boundingBox();
