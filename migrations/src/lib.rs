@@ -12,6 +12,7 @@ mod m20261127_000001_create_registry;
 mod m20261127_000002_create_sessions;
 mod m20261201_000003_create_proposal_loop;
 mod m20261207_000004_create_dashboard;
+mod m20261207_000005_create_portal;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_sessions::Migration),
             Box::new(m20261201_000003_create_proposal_loop::Migration),
             Box::new(m20261207_000004_create_dashboard::Migration),
+            Box::new(m20261207_000005_create_portal::Migration),
         ]
     }
 }

@@ -250,7 +250,7 @@ fn staff_accounts_are_made_on_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let added = run(labbridge(dir.path())
         .args(["account", "add", "wang.li", "--name", "王丽"])
-        .env("LABBRIDGE_PASSWORD", "科技局-2026!"));
+        .env("LABBRIDGE_PASSWORD", "科技局-Lab2026!"));
     assert!(added.status.success(), "{}", stderr(&added));
     assert!(
         stdout(&added).contains("wang.li (王丽, staff)"),
@@ -270,7 +270,7 @@ fn staff_accounts_are_made_on_the_command_line() {
     {
         use std::io::Write;
         let mut input = child.stdin.take().expect("stdin");
-        writeln!(input, "long-enough-password").expect("write");
+        writeln!(input, "Long-enough-password1").expect("write");
     }
     let piped = child.wait_with_output().expect("wait");
     assert!(piped.status.success(), "{}", stderr(&piped));
@@ -278,14 +278,42 @@ fn staff_accounts_are_made_on_the_command_line() {
     for (args, password, expected) in [
         (vec!["account", "add", "x"], "short", "at least 8"),
         (
+            vec!["account", "add", "x"],
+            "lowercase-only",
+            "of at least 3 kinds",
+        ),
+        (
             vec!["account", "add", "bad login"],
-            "long-enough",
+            "Long-enough1",
             "login 'bad login'",
         ),
         (
-            vec!["account", "add", "y", "--role", "admin"],
-            "long-enough",
-            "role 'admin'",
+            vec!["account", "add", "y", "--role", "boss"],
+            "Long-enough1",
+            "role 'boss'",
+        ),
+        (
+            vec!["account", "add", "y", "--role", "enterprise"],
+            "Long-enough1",
+            "needs --enterprise",
+        ),
+        (
+            vec![
+                "account",
+                "add",
+                "y",
+                "--role",
+                "enterprise",
+                "--enterprise",
+                "nope",
+            ],
+            "Long-enough1",
+            "no enterprise with id 'nope'",
+        ),
+        (
+            vec!["account", "disable", "nobody"],
+            "",
+            "no account 'nobody'",
         ),
     ] {
         let refused = run(labbridge(dir.path())
@@ -294,6 +322,29 @@ fn staff_accounts_are_made_on_the_command_line() {
         assert!(!refused.status.success());
         assert!(stderr(&refused).contains(expected), "{}", stderr(&refused));
     }
+
+    // An auditor, a personal token, ending sessions, disabling.
+    let auditor = run(labbridge(dir.path())
+        .args(["account", "add", "zhao.min", "--role", "auditor"])
+        .env("LABBRIDGE_PASSWORD", "Audit-2026-check"));
+    assert!(auditor.status.success(), "{}", stderr(&auditor));
+    let token = run(labbridge(dir.path()).args(["account", "token", "zhao.min"]));
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert_eq!(stdout(&token).trim().len(), 64, "{}", stdout(&token));
+    let ended = run(labbridge(dir.path()).args(["account", "sessions", "end", "zhao.min"]));
+    assert!(
+        stdout(&ended).contains("1 sessions of zhao.min ended"),
+        "{}",
+        stdout(&ended)
+    );
+    let disabled = run(labbridge(dir.path()).args(["account", "disable", "zhao.min"]));
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    let list = run(labbridge(dir.path()).args(["account", "list"]));
+    let listed = stdout(&list);
+    assert!(
+        listed.contains("zhao.min\tauditor") && listed.contains("wang.li\tstaff"),
+        "{listed}"
+    );
 }
 
 #[test]

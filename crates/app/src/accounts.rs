@@ -1,25 +1,91 @@
-//! Accounts and page sign-in.
+//! Accounts, roles, sign-in, sessions and the audit log.
 //!
-//! Staff sign in to the pages with a login and a password (argon2id, PHC string in the
-//! registry); the API keeps its bearer token, which suits scripts. A sign-in creates a session:
-//! a random 256-bit token goes to the browser, only its SHA-256 to the registry, so a leaked
-//! database copy signs nobody in, and any `labbridge serve` sharing the registry accepts it.
+//! People sign in to the pages with a login and a password (argon2id, PHC string in the
+//! registry). A sign-in creates a session: a random 256-bit token goes to the browser, only its
+//! SHA-256 to the registry, so a leaked database copy signs nobody in, and any `labbridge serve`
+//! sharing the registry accepts it. A browser session ends after 12 hours, or after
+//! `idle_minutes` without use, on sign-out, and when its account's password or role changes or
+//! the account is disabled. A personal API token is a session of kind `api`: no idle timeout,
+//! a year at most.
+//!
+//! The roles separate duties as 等保 2.0 asks: staff work, admins also manage accounts,
+//! auditors read everything staff read and change nothing, and an enterprise user acts for one
+//! enterprise only. What each role may do on each route is decided in the server's route table.
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::{Duration, Utc};
-use labbridge_store::entity::account;
+use chrono::{DateTime, Duration, Utc};
+use labbridge_store::accounts::{AccountRow, AuditLine};
+use labbridge_store::entity::{account, audit_event};
 use sha2::{Digest, Sha256};
 
 use crate::{App, Error, Result};
 
-/// How long a sign-in lasts.
+/// How long a sign-in lasts at most.
 pub const SESSION_HOURS: i64 = 12;
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// The roles an account may have.
-pub const ROLES: [&str; 2] = ["staff", "enterprise"];
+/// How long a personal API token lasts.
+pub const API_TOKEN_DAYS: i64 = 365;
+
+/// What an account may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Science bureau staff: read and work on everything.
+    Staff,
+    /// Staff who also manage accounts and read the audit log.
+    Admin,
+    /// Reads what staff read and the audit log; changes nothing.
+    Auditor,
+    /// Acts for one enterprise.
+    Enterprise,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Staff, Role::Admin, Role::Auditor, Role::Enterprise];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+            Role::Enterprise => "enterprise",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.code() == code)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "role '{code}' is not one of staff, admin, auditor, enterprise"
+                ))
+            })
+    }
+
+    /// The name a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Staff => "科技局工作人员",
+            Role::Admin => "系统管理员",
+            Role::Auditor => "审计员",
+            Role::Enterprise => "企业用户",
+        }
+    }
+
+    /// Whether this role reads the bureau's pages (proposals, coverage detail, outbox …).
+    pub fn reads_desk(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin | Role::Auditor)
+    }
+
+    /// Whether this role changes the bureau's work (review, imports, match runs …).
+    pub fn works_desk(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin)
+    }
+}
 
 /// A signed-in person, as pages need them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,24 +94,30 @@ pub struct Account {
     pub login: String,
     /// The name shown.
     pub display_name: String,
-    /// `staff` or `enterprise`.
-    pub role: String,
+    /// The role.
+    pub role: Role,
+    /// The enterprise an enterprise user acts for.
+    pub enterprise_id: Option<String>,
 }
 
 impl Account {
-    /// Whether the account belongs to the science bureau.
+    /// Whether the account reads the bureau's pages (staff, admin, auditor).
     pub fn is_staff(&self) -> bool {
-        self.role == "staff"
+        self.role.reads_desk()
     }
 }
 
-impl From<account::Model> for Account {
-    fn from(row: account::Model) -> Self {
-        Self {
+impl TryFrom<account::Model> for Account {
+    type Error = Error;
+
+    fn try_from(row: account::Model) -> Result<Self> {
+        let role = Role::parse(&row.role)?;
+        Ok(Self {
             login: row.login,
             display_name: row.display_name,
-            role: row.role,
-        }
+            role,
+            enterprise_id: row.enterprise_id.filter(|_| role == Role::Enterprise),
+        })
     }
 }
 
@@ -56,12 +128,23 @@ pub struct NewAccount<'a> {
     pub login: &'a str,
     /// The name shown; the login when empty.
     pub display_name: &'a str,
-    /// `staff` or `enterprise`.
+    /// `staff`, `admin`, `auditor` or `enterprise`.
     pub role: &'a str,
     /// E-mail, optional.
     pub email: Option<&'a str>,
     /// The password in clear (hashed here, never stored).
     pub password: &'a str,
+    /// The enterprise (required for, and only for, the enterprise role).
+    pub enterprise_id: Option<&'a str>,
+}
+
+/// A live session: who, and whether it came from a browser or a personal token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The account.
+    pub account: Account,
+    /// Whether it is a personal API token (no cookie, so no CSRF concern).
+    pub api_token: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -72,6 +155,15 @@ fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// The form token of a session: derived from the session's secret, so it needs no storage,
+/// changes with every sign-in and cannot be guessed by a page on another site.
+pub fn form_token(session_token: &str) -> String {
+    hex(&Sha256::digest(
+        format!("labbridge-form:{session_token}").as_bytes(),
+    ))[..32]
+        .to_owned()
+}
+
 fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -80,8 +172,37 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|error| Error::Invalid(format!("cannot hash the password: {error}")))
 }
 
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// Checks a password against the rules: at least `min_chars` characters, of at least `kinds`
+/// of lower case, upper case, digits and others. The message names what is missing.
+pub fn check_password(password: &str, min_chars: u32, kinds: u32) -> Result<()> {
+    let chars = password.chars().count();
+    let has = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password
+            .chars()
+            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+    ];
+    let found = has.iter().filter(|kind| **kind).count();
+    if chars < min_chars as usize || found < kinds as usize {
+        return Err(Error::Invalid(format!(
+            "the password must have at least {min_chars} characters of at least {kinds} kinds \
+             (lower case, upper case, digits, other characters); this one has {chars} of {found}"
+        )));
+    }
+    Ok(())
+}
+
 impl App {
-    /// Creates an account, or resets the name, role, e-mail and password of an existing one.
+    /// Creates an account, or resets the name, role, e-mail, enterprise and password of an
+    /// existing one (which ends its sessions).
     pub async fn add_account(&self, new: &NewAccount<'_>) -> Result<Account> {
         let login = new.login.trim();
         if login.is_empty()
@@ -94,39 +215,171 @@ impl App {
                 "login '{login}': use 1–64 letters, digits, '.', '_', '-' or '@'"
             )));
         }
-        if !ROLES.contains(&new.role) {
-            return Err(Error::Invalid(format!(
-                "role '{}' is not one of {}",
-                new.role,
-                ROLES.join(", ")
-            )));
+        let role = Role::parse(new.role)?;
+        let enterprise_id = new.enterprise_id.map(str::trim).filter(|id| !id.is_empty());
+        match (role, enterprise_id) {
+            (Role::Enterprise, None) => {
+                return Err(Error::Invalid(
+                    "an enterprise account needs --enterprise ID".to_owned(),
+                ));
+            }
+            (Role::Enterprise, Some(id)) => {
+                if self.store.enterprise(id).await?.is_none() {
+                    return Err(Error::Invalid(format!("no enterprise with id '{id}'")));
+                }
+            }
+            (_, Some(_)) => {
+                return Err(Error::Invalid(
+                    "only an enterprise account is bound to an enterprise".to_owned(),
+                ));
+            }
+            (_, None) => {}
         }
-        if new.password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(Error::Invalid(format!(
-                "the password must have at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
+        check_password(
+            new.password,
+            self.settings.password_min_chars,
+            self.settings.password_kinds,
+        )?;
         let display_name = match new.display_name.trim() {
             "" => login,
             name => name,
         };
         let hash = hash_password(new.password)?;
-        let row = self
+        let (row, existed) = self
             .store
-            .upsert_account(
+            .upsert_account(&AccountRow {
                 login,
                 display_name,
-                new.role,
-                new.email.map(str::trim).filter(|email| !email.is_empty()),
-                &hash,
-            )
+                role: role.code(),
+                email: new.email.map(str::trim).filter(|email| !email.is_empty()),
+                password_hash: &hash,
+                enterprise_id,
+            })
             .await?;
-        Ok(row.into())
+        self.audit(AuditLine {
+            actor: "cli".to_owned(),
+            role: "admin".to_owned(),
+            address: "-".to_owned(),
+            action: if existed {
+                "account_changed"
+            } else {
+                "account_added"
+            }
+            .to_owned(),
+            target: login.to_owned(),
+            outcome: "ok".to_owned(),
+            detail: format!("role {}", role.code()),
+        })
+        .await?;
+        row.try_into()
     }
 
-    /// Checks a login and password; on success starts a session and returns its token (for the
-    /// cookie) and the account. A wrong login and a wrong password give the same answer.
+    /// Creates the demo's accounts, all with one published password that is hashed once (246
+    /// argon2 hashes would take seconds for nothing) and, being published, is exempt from the
+    /// password rules: a real deployment makes its accounts with `account add`.
+    pub(crate) async fn add_demo_accounts(
+        &self,
+        people: &[(String, String, Role, Option<String>)],
+        password: &str,
+    ) -> Result<usize> {
+        let hash = hash_password(password)?;
+        let rows: Vec<AccountRow<'_>> = people
+            .iter()
+            .map(|(login, name, role, enterprise)| AccountRow {
+                login,
+                display_name: name,
+                role: role.code(),
+                email: None,
+                password_hash: &hash,
+                enterprise_id: enterprise.as_deref(),
+            })
+            .collect();
+        Ok(self.store.insert_accounts(&rows).await?)
+    }
+
+    /// Disables (or enables again) an account; a disabled one cannot sign in and its sessions
+    /// end at once.
+    pub async fn set_account_disabled(&self, login: &str, disabled: bool) -> Result<()> {
+        if !self.store.set_disabled(login.trim(), disabled).await? {
+            return Err(Error::NotFound(format!("no account '{login}'")));
+        }
+        self.audit(AuditLine {
+            actor: "cli".to_owned(),
+            role: "admin".to_owned(),
+            address: "-".to_owned(),
+            action: if disabled {
+                "account_disabled"
+            } else {
+                "account_enabled"
+            }
+            .to_owned(),
+            target: login.trim().to_owned(),
+            outcome: "ok".to_owned(),
+            detail: String::new(),
+        })
+        .await
+    }
+
+    /// Ends every session of an account; returns how many.
+    pub async fn end_sessions(&self, login: &str) -> Result<u64> {
+        let row = self
+            .store
+            .account_by_login(login.trim())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no account '{login}'")))?;
+        Ok(self.store.end_sessions(row.id).await?)
+    }
+
+    /// Every account, by login.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        self.store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(Account::try_from)
+            .collect()
+    }
+
+    /// Checks a login and password; on success starts a browser session and returns its token
+    /// (for the cookie) and the account. A wrong login, a wrong password and a disabled account
+    /// give the same answer.
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<Option<(String, Account)>> {
+        let Some(row) = self.verified(login, password).await? else {
+            return Ok(None);
+        };
+        let token = new_token();
+        self.store
+            .create_session(
+                &token_hash(&token),
+                row.id,
+                Utc::now() + Duration::hours(SESSION_HOURS),
+                "web",
+            )
+            .await?;
+        Ok(Some((token, row.try_into()?)))
+    }
+
+    /// Issues a personal API token for an account (shown once; only its hash is kept).
+    pub async fn issue_api_token(&self, login: &str) -> Result<String> {
+        let row = self
+            .store
+            .account_by_login(login.trim())
+            .await?
+            .filter(|row| !row.disabled)
+            .ok_or_else(|| Error::NotFound(format!("no enabled account '{login}'")))?;
+        let token = new_token();
+        self.store
+            .create_session(
+                &token_hash(&token),
+                row.id,
+                Utc::now() + Duration::days(API_TOKEN_DAYS),
+                "api",
+            )
+            .await?;
+        Ok(token)
+    }
+
+    async fn verified(&self, login: &str, password: &str) -> Result<Option<account::Model>> {
         let row = self.store.account_by_login(login.trim()).await?;
         let stored = row.as_ref().and_then(|row| row.password_hash.clone());
         let password = password.to_owned();
@@ -145,36 +398,65 @@ impl App {
         })
         .await
         .unwrap_or(false);
-        let Some(row) = row.filter(|_| verified) else {
-            return Ok(None);
-        };
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        let token = hex(&bytes);
-        self.store
-            .create_session(
-                &token_hash(&token),
-                row.id,
-                Utc::now() + Duration::hours(SESSION_HOURS),
-            )
-            .await?;
-        Ok(Some((token, row.into())))
+        Ok(row.filter(|row| verified && !row.disabled))
     }
 
-    /// The account signed in with this token, if the session is still valid.
-    pub async fn session(&self, token: &str) -> Result<Option<Account>> {
+    /// The account signed in with this token, if the session is still valid now.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        self.session_at(token, Utc::now()).await
+    }
+
+    /// The account signed in with this token, if the session is valid at `now` (the clock is a
+    /// parameter so the idle timeout can be tested without waiting).
+    pub async fn session_at(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
-        Ok(self
+        let idle = Duration::minutes(i64::from(self.settings.idle_minutes));
+        let Some(live) = self
             .store
-            .session_account(&token_hash(token), Utc::now())
+            .live_session(&token_hash(token), now, idle)
             .await?
-            .map(Account::from))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            api_token: live.kind == "api",
+            account: live.account.try_into()?,
+        }))
     }
 
     /// Ends the session of this token.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         Ok(self.store.delete_session(&token_hash(token)).await?)
+    }
+
+    /// Appends a line to the audit log, and now and then drops lines older than the retention.
+    pub async fn audit(&self, line: AuditLine) -> Result<()> {
+        let now = Utc::now();
+        self.store.audit(line, now).await?;
+        // About one write in 256 sweeps; the sweep is one indexed DELETE.
+        if OsRng.next_u32().is_multiple_of(256) {
+            self.purge_audit(now).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes audit lines older than the retention (`audit_days`) before `now`.
+    pub async fn purge_audit(&self, now: DateTime<Utc>) -> Result<u64> {
+        let before = now - Duration::days(i64::from(self.settings.audit_days));
+        Ok(self.store.purge_audit(before).await?)
+    }
+
+    /// Audit lines of the last `days` days, newest first, a page at a time, and how many.
+    pub async fn audit_lines(
+        &self,
+        days: u32,
+        actor: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<audit_event::Model>, u64)> {
+        let since = Utc::now() - Duration::days(i64::from(days));
+        Ok(self.store.audit_lines(since, actor, offset, limit).await?)
     }
 }

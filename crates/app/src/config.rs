@@ -84,6 +84,36 @@ pub struct Settings {
     /// (`LABBRIDGE_MAIL_RETRY_SECS`).
     #[serde(default = "default_mail_retry_secs")]
     pub mail_retry_secs: u64,
+    /// Minutes a browser session may stay unused before it ends (等保 2.0: 30;
+    /// `LABBRIDGE_IDLE_MINUTES`). The absolute limit is 12 hours whatever this says.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u32,
+    /// The shortest password accepted (`LABBRIDGE_PASSWORD_MIN_CHARS`, at least 8).
+    #[serde(default = "default_password_min_chars")]
+    pub password_min_chars: u32,
+    /// Kinds of character a password needs of lower case, upper case, digits and others
+    /// (`LABBRIDGE_PASSWORD_KINDS`, 1–4; 等保 2.0 level 2: 3).
+    #[serde(default = "default_password_kinds")]
+    pub password_kinds: u32,
+    /// Days the audit log is kept (`LABBRIDGE_AUDIT_DAYS`; at least 180, as 等保 2.0 asks).
+    #[serde(default = "default_audit_days")]
+    pub audit_days: u32,
+}
+
+fn default_idle_minutes() -> u32 {
+    30
+}
+
+fn default_password_min_chars() -> u32 {
+    8
+}
+
+fn default_password_kinds() -> u32 {
+    3
+}
+
+fn default_audit_days() -> u32 {
+    180
 }
 
 fn default_mail_from() -> String {
@@ -170,6 +200,10 @@ impl Default for Settings {
             smtp_timeout_secs: default_smtp_timeout_secs(),
             mail_max_attempts: default_mail_max_attempts(),
             mail_retry_secs: default_mail_retry_secs(),
+            idle_minutes: default_idle_minutes(),
+            password_min_chars: default_password_min_chars(),
+            password_kinds: default_password_kinds(),
+            audit_days: default_audit_days(),
         }
     }
 }
@@ -216,7 +250,11 @@ const TEXT_KEYS: [&str; 9] = [
 ];
 
 /// Settings whose values are numbers or booleans (parsed by figment's `Env`).
-const TYPED_KEYS: [&str; 13] = [
+const TYPED_KEYS: [&str; 17] = [
+    "idle_minutes",
+    "password_min_chars",
+    "password_kinds",
+    "audit_days",
     "min_partners",
     "max_partners",
     "secure_cookies",
@@ -284,6 +322,16 @@ impl Settings {
             return Err(Error::Config(format!(
                 "partners per enterprise: min {} and max {} must satisfy 0 ≤ min ≤ max, 1 ≤ max ≤ {PARTNERS_LIMIT}",
                 self.min_partners, self.max_partners
+            )));
+        }
+        if self.idle_minutes == 0
+            || self.password_min_chars < 8
+            || !(1..=4).contains(&self.password_kinds)
+            || self.audit_days < 180
+        {
+            return Err(Error::Config(format!(
+                "security settings: idle minutes {} must be at least 1, password length {} at least 8, password kinds {} between 1 and 4, audit days {} at least 180",
+                self.idle_minutes, self.password_min_chars, self.password_kinds, self.audit_days
             )));
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {

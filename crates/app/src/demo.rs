@@ -41,6 +41,10 @@ const DEMO_MAIL_DOMAIN: &str = "demo.labbridge.invalid";
 pub const DEMO_STAFF_LOGIN: &str = "demo-staff";
 /// Its password.
 pub const DEMO_STAFF_PASSWORD: &str = "labbridge-demo";
+/// The demo's admin (manages accounts, reads the audit log).
+pub const DEMO_ADMIN_LOGIN: &str = "demo-admin";
+/// The demo's auditor (reads everything staff read, changes nothing).
+pub const DEMO_AUDITOR_LOGIN: &str = "demo-auditor";
 
 /// The real talent programmes of the county speech and DOMAIN.md: (id, name, level, description).
 const PROGRAMS: [(&str, &str, &str, &str); 9] = [
@@ -1529,14 +1533,38 @@ impl App {
         if year == chrono::Datelike::year(&crate::today()) {
             self.backfill_snapshots(crate::today()).await?;
         }
-        self.add_account(&crate::accounts::NewAccount {
-            login: DEMO_STAFF_LOGIN,
-            display_name: "科技局演示账号",
-            role: "staff",
-            email: None,
-            password: DEMO_STAFF_PASSWORD,
-        })
-        .await?;
+        // The demo's people, all with the published demo password: staff, an admin, an
+        // auditor, and one user per enterprise whose login is the enterprise's id.
+        let enterprises = self.store.enterprise_list().await?;
+        let mut people: Vec<(String, String, crate::accounts::Role, Option<String>)> = vec![
+            (
+                DEMO_STAFF_LOGIN.to_owned(),
+                "科技局演示账号".to_owned(),
+                crate::accounts::Role::Staff,
+                None,
+            ),
+            (
+                DEMO_ADMIN_LOGIN.to_owned(),
+                "系统管理员（演示）".to_owned(),
+                crate::accounts::Role::Admin,
+                None,
+            ),
+            (
+                DEMO_AUDITOR_LOGIN.to_owned(),
+                "审计员（演示）".to_owned(),
+                crate::accounts::Role::Auditor,
+                None,
+            ),
+        ];
+        people.extend(enterprises.into_iter().map(|enterprise| {
+            (
+                enterprise.id.clone(),
+                enterprise.name,
+                crate::accounts::Role::Enterprise,
+                Some(enterprise.id),
+            )
+        }));
+        self.add_demo_accounts(&people, DEMO_STAFF_PASSWORD).await?;
         Ok(summary)
     }
 

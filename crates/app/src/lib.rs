@@ -21,6 +21,7 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod matching;
+pub mod portal;
 pub mod proposals;
 pub mod search;
 pub mod sort;

@@ -53,6 +53,14 @@ impl Actor {
         }
     }
 
+    /// An enterprise user (signed in to the portal, or with a personal API token).
+    pub fn enterprise(login: &str) -> Self {
+        Self {
+            kind: ActorKind::Enterprise,
+            name: login.to_owned(),
+        }
+    }
+
     /// The system (the matcher, the clock).
     pub fn system(what: &str) -> Self {
         Self {

@@ -95,6 +95,8 @@ app_suite!(
     matcher_closes_the_demo_countys_gaps,
     sign_in_checks_the_password_and_sessions_end,
     re_adding_resets_the_password_and_bad_accounts_are_refused,
+    sessions_end_when_idle_disabled_or_ended,
+    demo_people_and_portal_needs,
     proposal_loop_moves_coverage,
     random_actions_follow_the_table,
     silence_brings_reminders_then_staff_then_expiry,
@@ -925,31 +927,34 @@ fn staff_account(password: &str) -> NewAccount<'_> {
         role: "staff",
         email: Some("wangli@example.gov.cn"),
         password,
+        enterprise_id: None,
     }
 }
 
 async fn sign_in_checks_the_password_and_sessions_end(fixture: &Fixture) {
     let app = &fixture.app;
     let account = app
-        .add_account(&staff_account("科技局-2026!"))
+        .add_account(&staff_account("科技局-Lab2026!"))
         .await
         .expect("add");
     assert!(account.is_staff());
     assert_eq!(account.display_name, "王丽");
-    for (login, password) in [("wang.li", "wrong-password"), ("nobody", "科技局-2026!")] {
+    for (login, password) in [("wang.li", "wrong-password"), ("nobody", "科技局-Lab2026!")] {
         assert!(
             app.sign_in(login, password).await.expect("query").is_none(),
             "{login}/{password} must not sign in"
         );
     }
     let (token, signed) = app
-        .sign_in(" wang.li ", "科技局-2026!")
+        .sign_in(" wang.li ", "科技局-Lab2026!")
         .await
         .expect("query")
         .expect("signed in");
     assert_eq!(signed, account);
     assert_eq!(token.len(), 64);
-    assert_eq!(app.session(&token).await.expect("session"), Some(account));
+    let session = app.session(&token).await.expect("session").expect("live");
+    assert_eq!(session.account, account);
+    assert!(!session.api_token);
     assert_eq!(app.session("forged").await.expect("session"), None);
     app.sign_out(&token).await.expect("sign out");
     assert_eq!(app.session(&token).await.expect("session"), None);
@@ -957,20 +962,30 @@ async fn sign_in_checks_the_password_and_sessions_end(fixture: &Fixture) {
 
 async fn re_adding_resets_the_password_and_bad_accounts_are_refused(fixture: &Fixture) {
     let app = &fixture.app;
-    app.add_account(&staff_account("first-password"))
+    app.add_account(&staff_account("First-password1"))
         .await
         .expect("add");
-    app.add_account(&staff_account("second-password"))
+    let (old_session, _) = app
+        .sign_in("wang.li", "First-password1")
+        .await
+        .expect("q")
+        .expect("signed in");
+    app.add_account(&staff_account("Second-password2"))
         .await
         .expect("reset");
     assert!(
-        app.sign_in("wang.li", "first-password")
+        app.sign_in("wang.li", "First-password1")
             .await
             .expect("q")
             .is_none()
     );
+    assert_eq!(
+        app.session(&old_session).await.expect("q"),
+        None,
+        "a password reset ends the account's sessions"
+    );
     assert!(
-        app.sign_in("wang.li", "second-password")
+        app.sign_in("wang.li", "Second-password2")
             .await
             .expect("q")
             .is_some()
@@ -985,8 +1000,26 @@ async fn re_adding_resets_the_password_and_bad_accounts_are_refused(fixture: &Fi
             ..staff_account("long-enough")
         },
         NewAccount {
-            role: "admin",
-            ..staff_account("long-enough")
+            role: "boss",
+            ..staff_account("Long-enough1")
+        },
+        // Long, but of one kind of character only (等保: three kinds of four).
+        NewAccount {
+            password: "onlylowercaseletters",
+            ..staff_account("x")
+        },
+        NewAccount {
+            role: "enterprise",
+            ..staff_account("Long-enough1")
+        },
+        NewAccount {
+            role: "enterprise",
+            enterprise_id: Some("no-such-enterprise"),
+            ..staff_account("Long-enough1")
+        },
+        NewAccount {
+            enterprise_id: Some("demo-ent-001"),
+            ..staff_account("Long-enough1")
         },
     ] {
         let error = app.add_account(&bad).await.expect_err("refused");
@@ -1364,7 +1397,8 @@ async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
         display_name: "王丽",
         role: "staff",
         email: Some("wang.li@kjj.example.cn"),
-        password: "a long password",
+        password: "a Long password",
+        enterprise_id: None,
     })
     .await
     .expect("account");
@@ -1517,4 +1551,192 @@ async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
         app.retry_mail(ids[0]).await.is_err(),
         "only dead mail is retried"
     );
+}
+
+async fn sessions_end_when_idle_disabled_or_ended(fixture: &Fixture) {
+    use chrono::{Duration, Utc};
+    let app = &fixture.app;
+    app.add_account(&staff_account("Idle-check-1"))
+        .await
+        .expect("add");
+    let (token, _) = app
+        .sign_in("wang.li", "Idle-check-1")
+        .await
+        .expect("q")
+        .expect("signed in");
+    let now = Utc::now();
+    let idle = i64::from(app.settings.idle_minutes);
+    // Used within the idle time, the session lives on, and each use moves the limit.
+    let later = now + Duration::minutes(idle - 1);
+    assert!(app.session_at(&token, later).await.expect("q").is_some());
+    let later_still = later + Duration::minutes(idle - 1);
+    assert!(
+        app.session_at(&token, later_still)
+            .await
+            .expect("q")
+            .is_some(),
+        "a use moves the idle limit"
+    );
+    // Left alone past the idle time, it ends, and stays ended.
+    let idle_end = later_still + Duration::minutes(idle + 1);
+    assert!(app.session_at(&token, idle_end).await.expect("q").is_none());
+    assert!(
+        app.session_at(&token, later_still)
+            .await
+            .expect("q")
+            .is_none()
+    );
+    // Never past the absolute limit, however busy.
+    let (busy, _) = app
+        .sign_in("wang.li", "Idle-check-1")
+        .await
+        .expect("q")
+        .expect("signed in");
+    let mut at = Utc::now();
+    for _ in 0..(12 * 60 / (idle - 1) + 1) {
+        at += Duration::minutes(idle - 1);
+        if app.session_at(&busy, at).await.expect("q").is_none() {
+            break;
+        }
+    }
+    assert!(at - Utc::now() <= Duration::hours(12) + Duration::minutes(idle));
+    assert!(app.session_at(&busy, at).await.expect("q").is_none());
+    // A personal API token has no idle limit; ending the sessions ends it too.
+    let api = app.issue_api_token("wang.li").await.expect("token");
+    let session = app
+        .session_at(&api, Utc::now() + Duration::days(3))
+        .await
+        .expect("q")
+        .expect("an API token outlives the idle time");
+    assert!(session.api_token);
+    assert!(app.end_sessions("wang.li").await.expect("end") >= 1);
+    assert!(app.session(&api).await.expect("q").is_none());
+    // A disabled account cannot sign in, and its sessions end at once.
+    let (web, _) = app
+        .sign_in("wang.li", "Idle-check-1")
+        .await
+        .expect("q")
+        .expect("signed in");
+    app.set_account_disabled("wang.li", true)
+        .await
+        .expect("disable");
+    assert!(app.session(&web).await.expect("q").is_none());
+    assert!(
+        app.sign_in("wang.li", "Idle-check-1")
+            .await
+            .expect("q")
+            .is_none()
+    );
+    app.set_account_disabled("wang.li", false)
+        .await
+        .expect("enable");
+    assert!(
+        app.sign_in("wang.li", "Idle-check-1")
+            .await
+            .expect("q")
+            .is_some()
+    );
+    // Every account change is in the audit log.
+    let (lines, _) = app.audit_lines(1, None, 0, 100).await.expect("audit");
+    let actions: Vec<&str> = lines.iter().map(|line| line.action.as_str()).collect();
+    for action in ["account_added", "account_disabled", "account_enabled"] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    // Lines older than the retention go; newer ones stay.
+    let kept = app.purge_audit(Utc::now()).await.expect("purge");
+    assert_eq!(kept, 0, "nothing is older than 180 days yet");
+    let purged = app
+        .purge_audit(Utc::now() + Duration::days(181))
+        .await
+        .expect("purge");
+    assert_eq!(purged as usize, lines.len());
+}
+
+async fn demo_people_and_portal_needs(fixture: &Fixture) {
+    use labbridge_app::accounts::Role;
+    use labbridge_app::portal::NeedInput;
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let accounts = app.accounts().await.expect("accounts");
+    let enterprises = accounts
+        .iter()
+        .filter(|account| account.role == Role::Enterprise)
+        .count();
+    assert_eq!(enterprises, 246, "one enterprise user per demo enterprise");
+    for (login, role) in [
+        (demo::DEMO_STAFF_LOGIN, Role::Staff),
+        (demo::DEMO_ADMIN_LOGIN, Role::Admin),
+        (demo::DEMO_AUDITOR_LOGIN, Role::Auditor),
+        ("demo-ent-001", Role::Enterprise),
+    ] {
+        let (_, account) = app
+            .sign_in(login, demo::DEMO_STAFF_PASSWORD)
+            .await
+            .expect("q")
+            .unwrap_or_else(|| panic!("{login} signs in"));
+        assert_eq!(account.role, role);
+        if role == Role::Enterprise {
+            assert_eq!(account.enterprise_id.as_deref(), Some(login));
+        }
+    }
+    // A need posted in the portal is stored like an imported one.
+    let input = NeedInput {
+        title: "铝型材时效强度提升".to_owned(),
+        description: labbridge_app::portal::EXAMPLE_NEED.to_owned(),
+        fields: vec!["铝合金、热处理".to_owned()],
+        kind: Some("research".to_owned()),
+        confidential: true,
+        status: None,
+    };
+    let saved = app
+        .save_need("demo-ent-001", None, &input, "demo-ent-001")
+        .await
+        .expect("q")
+        .expect("valid");
+    assert_eq!(saved.enterprise_id, "demo-ent-001");
+    assert!(saved.confidential);
+    assert_eq!(saved.status, "open");
+    assert_eq!(
+        labbridge_app::search::list_field(&saved.fields),
+        ["铝合金", "热处理"]
+    );
+    // Editing keeps the id; a bad kind is named and nothing changes.
+    let edited = NeedInput {
+        title: "铝型材时效强度提升（二期）".to_owned(),
+        status: Some("in_progress".to_owned()),
+        ..input.clone()
+    };
+    let again = app
+        .save_need("demo-ent-001", Some(&saved.id), &edited, "demo-ent-001")
+        .await
+        .expect("q")
+        .expect("valid");
+    assert_eq!(again.id, saved.id);
+    assert_eq!(again.status, "in_progress");
+    let bad = NeedInput {
+        kind: Some("whatever".to_owned()),
+        ..edited.clone()
+    };
+    let problems = app
+        .save_need("demo-ent-001", Some(&saved.id), &bad, "demo-ent-001")
+        .await
+        .expect("q")
+        .expect_err("a bad kind");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "kind");
+    assert!(!problems[0].reason.is_empty());
+    let unchanged = app.need(&saved.id).await.expect("q").expect("need");
+    assert_eq!(unchanged.kind.as_deref(), Some("research"));
+    // Another enterprise cannot edit it.
+    let error = app
+        .save_need("demo-ent-002", Some(&saved.id), &edited, "demo-ent-002")
+        .await
+        .expect_err("not its need");
+    assert_eq!(error.kind(), labbridge_app::ErrorKind::NotFound);
+    // The vocabulary for suggestions comes from the partners' fields.
+    let words = app.field_vocabulary(50).await.expect("vocabulary");
+    assert!(!words.is_empty() && words.len() <= 50);
 }

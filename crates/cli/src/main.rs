@@ -129,7 +129,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Manage sign-in accounts for the pages (staff; enterprises later).
+    /// Manage sign-in accounts: staff, admin, auditor, enterprise users; disable one, end its
+    /// sessions, issue a personal API token.
     Account {
         #[command(subcommand)]
         action: AccountAction,
@@ -182,12 +183,48 @@ enum AccountAction {
         /// The name shown on pages [default: the login].
         #[arg(long)]
         name: Option<String>,
-        /// `staff` (bureau) or `enterprise`.
+        /// `staff` (bureau), `admin` (staff who manage accounts), `auditor` (reads, changes
+        /// nothing) or `enterprise` (with --enterprise).
         #[arg(long, default_value = "staff")]
         role: String,
+        /// The enterprise an enterprise user acts for (its id in the registry).
+        #[arg(long)]
+        enterprise: Option<String>,
         /// E-mail address.
         #[arg(long)]
         email: Option<String>,
+    },
+    /// Disable an account: it cannot sign in and its sessions end now.
+    Disable {
+        /// The login.
+        login: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The login.
+        login: String,
+    },
+    /// An account's sessions.
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
+    },
+    /// Issue a personal API token for the account (printed once; send it as
+    /// `Authorization: Bearer TOKEN`).
+    Token {
+        /// The login.
+        login: String,
+    },
+    /// List the accounts (login, role, enterprise, disabled).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsAction {
+    /// End every session of the account (signed-in browsers and API tokens).
+    End {
+        /// The login.
+        login: String,
     },
 }
 
@@ -480,36 +517,69 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let report = app.coverage(Some(year), labbridge_app::today()).await?;
                 emit_line(&output::coverage_headline(&report));
                 emit_line(&format!(
-                    "staff sign-in for the demo: {} / {} (at /login)",
+                    "demo sign-in at /login, password {}: staff {}, admin {}, auditor {}, each enterprise by its id (demo-ent-001 …)",
+                    labbridge_app::demo::DEMO_STAFF_PASSWORD,
                     labbridge_app::demo::DEMO_STAFF_LOGIN,
-                    labbridge_app::demo::DEMO_STAFF_PASSWORD
+                    labbridge_app::demo::DEMO_ADMIN_LOGIN,
+                    labbridge_app::demo::DEMO_AUDITOR_LOGIN,
                 ));
             }
         }
-        Command::Account {
-            action:
-                AccountAction::Add {
-                    login,
-                    name,
-                    role,
-                    email,
-                },
-        } => {
-            let password = read_password()?;
-            let account = app
-                .add_account(&labbridge_app::accounts::NewAccount {
-                    login: &login,
-                    display_name: name.as_deref().unwrap_or_default(),
-                    role: &role,
-                    email: email.as_deref(),
-                    password: &password,
-                })
-                .await?;
-            emit_line(&format!(
-                "account {} ({}, {}) ready: sign in at /login",
-                account.login, account.display_name, account.role
-            ));
-        }
+        Command::Account { action } => match action {
+            AccountAction::Add {
+                login,
+                name,
+                role,
+                enterprise,
+                email,
+            } => {
+                let password = read_password()?;
+                let account = app
+                    .add_account(&labbridge_app::accounts::NewAccount {
+                        login: &login,
+                        display_name: name.as_deref().unwrap_or_default(),
+                        role: &role,
+                        email: email.as_deref(),
+                        password: &password,
+                        enterprise_id: enterprise.as_deref(),
+                    })
+                    .await?;
+                emit_line(&format!(
+                    "account {} ({}, {}) ready: sign in at /login",
+                    account.login,
+                    account.display_name,
+                    account.role.code()
+                ));
+            }
+            AccountAction::Disable { login } => {
+                app.set_account_disabled(&login, true).await?;
+                emit_line(&format!("account {login} disabled; its sessions ended"));
+            }
+            AccountAction::Enable { login } => {
+                app.set_account_disabled(&login, false).await?;
+                emit_line(&format!("account {login} enabled"));
+            }
+            AccountAction::Sessions {
+                action: SessionsAction::End { login },
+            } => {
+                let ended = app.end_sessions(&login).await?;
+                emit_line(&format!("{ended} sessions of {login} ended"));
+            }
+            AccountAction::Token { login } => {
+                emit_line(&app.issue_api_token(&login).await?);
+            }
+            AccountAction::List => {
+                for account in app.accounts().await? {
+                    emit_line(&format!(
+                        "{}\t{}\t{}\t{}",
+                        account.login,
+                        account.role.code(),
+                        account.enterprise_id.unwrap_or_default(),
+                        account.display_name
+                    ));
+                }
+            }
+        },
         Command::Import { kind, file, json } => {
             let summary = app.import_file(kind.into(), &file, progress).await?;
             for note in &summary.notes {

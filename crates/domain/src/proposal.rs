@@ -184,6 +184,8 @@ coded_enum! {
         PartnerLink = ("partner_link", "合作方（邮件链接）", "partner (mail link)"),
         /// The enterprise, through its answer link.
         EnterpriseLink = ("enterprise_link", "企业（邮件链接）", "enterprise (mail link)"),
+        /// An enterprise user, signed in to the portal.
+        Enterprise = ("enterprise", "企业用户", "enterprise user"),
         /// The system: the matcher, the outbox worker, the clock.
         System = ("system", "系统", "system"),
     }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use utoipa::{IntoParams, OpenApi};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
 /// A query-string extractor whose rejection is a JSON `{"code","message"}` 400.
@@ -141,7 +142,12 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         crate::dashboard::import_api,
         crate::dashboard::export_api,
         crate::dashboard::start_run_api,
-        crate::dashboard::latest_run_api
+        crate::dashboard::latest_run_api,
+        crate::portal::enterprise_api,
+        crate::portal::need_api,
+        crate::portal::create_need_api,
+        crate::portal::update_need_api,
+        crate::admin::audit_api
     ),
     components(schemas(
         CoverageReport,
@@ -171,7 +177,11 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         labbridge_app::dashboard::TownForecast,
         crate::dashboard::ImportCounts,
         crate::dashboard::ImportProblem,
-        crate::dashboard::ImportRefused
+        crate::dashboard::ImportRefused,
+        crate::portal::EnterpriseView,
+        crate::portal::NeedRequest,
+        labbridge_app::portal::NeedInput,
+        labbridge_app::portal::FieldProblem
     ))
 )]
 struct ApiDoc;
@@ -179,7 +189,99 @@ struct ApiDoc;
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "This document")))]
 /// The OpenAPI document of every route.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
+}
+
+/// The OpenAPI document, with each operation's security taken from the route table, so the
+/// document cannot disagree with what the server enforces.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    let mut document = ApiDoc::openapi();
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "staff_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("The deployment's staff token (LABBRIDGE_STAFF_TOKEN)"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "personal_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("A personal API token (labbridge account token LOGIN); its account's role applies"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::staff::COOKIE,
+            "The browser's session after /login; changes also need the form token (X-CSRF-Token)",
+        ))),
+    );
+    let scheme = |name: &str| SecurityRequirement::new(name, Vec::<String>::new());
+    for (method, path, rule) in crate::routes().table() {
+        let Some(item) = document.paths.paths.get_mut(path) else {
+            continue;
+        };
+        let operation = match method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            _ => None,
+        };
+        let Some(operation) = operation else {
+            continue;
+        };
+        let requirements = match rule {
+            crate::auth::Rule::Public => vec![SecurityRequirement::default()],
+            crate::auth::Rule::DeskRead | crate::auth::Rule::DeskWork => {
+                vec![
+                    scheme("staff_token"),
+                    scheme("personal_token"),
+                    scheme("session"),
+                ]
+            }
+            crate::auth::Rule::PartyRead | crate::auth::Rule::PartyWork => {
+                vec![
+                    scheme("staff_token"),
+                    scheme("personal_token"),
+                    scheme("session"),
+                ]
+            }
+            crate::auth::Rule::AuditRead
+            | crate::auth::Rule::Enterprise
+            | crate::auth::Rule::Signed => vec![scheme("personal_token"), scheme("session")],
+        };
+        operation.security = Some(requirements);
+        let roles = match rule {
+            crate::auth::Rule::Public => "anyone",
+            crate::auth::Rule::Signed => "anyone signed in",
+            crate::auth::Rule::DeskRead => "staff, admin, auditor, the staff token",
+            crate::auth::Rule::DeskWork => "staff, admin, the staff token (not the auditor)",
+            crate::auth::Rule::AuditRead => "admin, auditor",
+            crate::auth::Rule::Enterprise => "enterprise users",
+            crate::auth::Rule::PartyRead => {
+                "staff, admin, auditor, the staff token; an enterprise user for its own enterprise"
+            }
+            crate::auth::Rule::PartyWork => {
+                "staff, admin, the staff token; an enterprise user for its own enterprise"
+            }
+        };
+        let description = operation.description.take().unwrap_or_default();
+        operation.description = Some(
+            format!("{description}\n\nWho may call it: {roles}.")
+                .trim()
+                .to_owned(),
+        );
+    }
+    document
 }
 
 /// Query of `/api/v1/search`.
@@ -206,39 +308,6 @@ pub struct SearchQuery {
     pub field: Option<String>,
     /// Count facets (`true`/`false`).
     pub facets: Option<bool>,
-}
-
-/// Whether the request carries the staff bearer token.
-pub fn is_staff(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
-    let Some(expected) = state
-        .app
-        .settings
-        .staff_token
-        .as_deref()
-        .filter(|token| !token.is_empty())
-    else {
-        return false;
-    };
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|token| token.trim() == expected)
-}
-
-/// A 403 naming what is staff-only unless the request carries the staff token.
-fn require_staff(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    what: &str,
-) -> Result<(), ApiError> {
-    if is_staff(state, headers) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "{what} visible to bureau staff only (Authorization: Bearer <staff token>)"
-        )))
-    }
 }
 
 /// Turns the query into a search request, refusing needs to non-staff.
@@ -297,10 +366,10 @@ pub fn search_request(
 /// Chinese full-text search over labs, experts and programmes (needs for staff).
 pub async fn search(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let request = search_request(&query, is_staff(&state, &headers))?;
+    let request = search_request(&query, caller.reads_desk())?;
     let results = state.search(request).await?;
     Ok(Json(results).into_response())
 }
@@ -352,14 +421,13 @@ pub struct ProposalsQuery {
         (status = 403, description = "Staff only", body = ErrorBody),
     )
 )]
-/// The matcher's proposals (staff only: they name enterprises' gaps and needs).
+/// The matcher's proposals: every one for staff, an enterprise user's own for them.
 pub async fn proposals(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     ApiQuery(query): ApiQuery<ProposalsQuery>,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "proposals are")?;
-    let rows = state
+    let mut rows = state
         .app
         .proposals(
             query
@@ -369,6 +437,7 @@ pub async fn proposals(
                 .filter(|s| !s.is_empty()),
         )
         .await?;
+    rows.retain(|row| caller.may_read_enterprise(&row.enterprise_id));
     Ok(Json(serde_json::json!({ "total": rows.len(), "proposals": rows })).into_response())
 }
 
@@ -388,10 +457,8 @@ pub async fn proposals(
 /// past dispute. A proposal of it still `proposed` is withdrawn.
 pub async fn exclude(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "exclusions are")?;
     let exclusion: labbridge_app::matching::Exclusion = serde_json::from_slice(&body)
         .map_err(|error| ApiError::invalid(format!("not a valid exclusion: {error}")))?;
     let (row, already) = state
@@ -427,14 +494,15 @@ pub struct SimilarQuery {
         (status = 404, description = "No such need", body = ErrorBody),
     )
 )]
-/// Labs and experts similar to a need (staff only: needs are confidential to their enterprise).
+/// Labs and experts similar to a need (staff, and the need's own enterprise: needs are
+/// confidential to their enterprise).
 pub async fn similar(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
     ApiQuery(query): ApiQuery<SimilarQuery>,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "needs are")?;
+    crate::portal::readable_need(&state, &caller, &id).await?;
     let results = state
         .app
         .similar_to_need(state.index()?, &id, query.limit.unwrap_or(10).clamp(1, 100))
@@ -450,8 +518,33 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
         .map_err(|error| ApiError::invalid(format!("not a valid {what}: {error}")))
 }
 
-fn api_actor() -> labbridge_app::proposals::Actor {
-    labbridge_app::proposals::Actor::staff(API_ACTOR)
+fn api_actor(caller: &Caller) -> labbridge_app::proposals::Actor {
+    match caller {
+        Caller::StaffToken | Caller::Anonymous => labbridge_app::proposals::Actor::staff(API_ACTOR),
+        Caller::Person { account, .. }
+            if account.role == labbridge_app::accounts::Role::Enterprise =>
+        {
+            labbridge_app::proposals::Actor::enterprise(&account.login)
+        }
+        Caller::Person { account, .. } => labbridge_app::proposals::Actor::staff(&account.login),
+    }
+}
+
+/// A proposal the caller may read, or a 404 that does not say whether it exists.
+pub(crate) async fn readable_proposal(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<labbridge_app::proposals::ProposalDetail, ApiError> {
+    let mut detail = state.app.proposal_detail(id).await?;
+    if !caller.may_read_enterprise(&detail.proposal.enterprise_id) {
+        return Err(ApiError::not_found(format!("no proposal {id}")));
+    }
+    if !caller.reads_desk() {
+        // The mail holds the partner's address: staff only (PIPL).
+        detail.mail.clear();
+    }
+    Ok(detail)
 }
 
 #[utoipa::path(
@@ -467,11 +560,10 @@ fn api_actor() -> labbridge_app::proposals::Actor {
 /// One proposal with every transition (who, when, why) and its mail (staff only).
 pub async fn proposal(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "proposals are")?;
-    Ok(Json(state.app.proposal_detail(id).await?).into_response())
+    Ok(Json(readable_proposal(&state, &caller, id).await?).into_response())
 }
 
 /// Which proposals to approve.
@@ -498,14 +590,13 @@ pub struct ApproveRequest {
 /// Approves proposals (staff only): each gets an answer link and its mail to the partner.
 pub async fn approve(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "proposals are")?;
     let request: ApproveRequest = parse_json(&body, "approval")?;
     let outcome = match (request.all, request.ids.is_empty()) {
-        (true, _) => state.app.approve_all(&api_actor()).await?,
-        (false, false) => state.app.approve(&request.ids, &api_actor()).await?,
+        (true, _) => state.app.approve_all(&api_actor(&caller)).await?,
+        (false, false) => state.app.approve(&request.ids, &api_actor(&caller)).await?,
         (false, true) => return Err(ApiError::invalid("give \"ids\": [...] or \"all\": true")),
     };
     Ok(Json(outcome).into_response())
@@ -521,12 +612,11 @@ pub struct ReasonRequest {
 
 async fn staff_action(
     state: &AppState,
-    headers: &axum::http::HeaderMap,
+    caller: &Caller,
     id: i64,
     body: &[u8],
     action: labbridge_domain::proposal::ProposalAction,
 ) -> Result<Response, ApiError> {
-    require_staff(state, headers, "proposals are")?;
     let request: ReasonRequest = if body.is_empty() {
         ReasonRequest::default()
     } else {
@@ -534,7 +624,7 @@ async fn staff_action(
     };
     let row = state
         .app
-        .staff_action(id, action, request.reason.as_deref(), &api_actor())
+        .staff_action(id, action, request.reason.as_deref(), &api_actor(caller))
         .await?;
     Ok(Json(row).into_response())
 }
@@ -555,13 +645,13 @@ async fn staff_action(
 /// Rejects a proposal awaiting review, with a reason (staff only).
 pub async fn reject(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     staff_action(
         &state,
-        &headers,
+        &caller,
         id,
         &body,
         labbridge_domain::proposal::ProposalAction::Reject,
@@ -584,13 +674,13 @@ pub async fn reject(
 /// Withdraws a proposal not yet active (staff only).
 pub async fn withdraw(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     staff_action(
         &state,
-        &headers,
+        &caller,
         id,
         &body,
         labbridge_domain::proposal::ProposalAction::Withdraw,
@@ -613,13 +703,13 @@ pub async fn withdraw(
 /// Undoes an exclusion (staff only): a matcher proposal awaits review again.
 pub async fn unexclude(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     staff_action(
         &state,
-        &headers,
+        &caller,
         id,
         &body,
         labbridge_domain::proposal::ProposalAction::Unexclude,
@@ -656,11 +746,16 @@ pub struct AnswerRequest {
 /// Records the enterprise's answer taken by staff (by phone, in person).
 pub async fn enterprise_answer(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "proposals are")?;
+    let detail = readable_proposal(&state, &caller, id).await?;
+    if !caller.may_act_for(&detail.proposal.enterprise_id) {
+        return Err(ApiError::forbidden(
+            "only the enterprise or staff may answer",
+        ));
+    }
     let request: AnswerRequest = parse_json(&body, "answer")?;
     let answer = labbridge_app::proposals::AnswerForm {
         decision: request.decision,
@@ -670,7 +765,7 @@ pub async fn enterprise_answer(
     .validate()?;
     let row = state
         .app
-        .record_enterprise_answer(id, &answer, &api_actor())
+        .record_enterprise_answer(id, &answer, &api_actor(&caller))
         .await?;
     Ok(Json(row).into_response())
 }
@@ -691,15 +786,14 @@ pub async fn enterprise_answer(
 /// dates, and for a joint R&D centre its recognition.
 pub async fn evidence(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "proposals are")?;
     let evidence: labbridge_app::proposals::Evidence = parse_json(&body, "evidence")?;
     let row = state
         .app
-        .record_evidence(id, &evidence, &api_actor())
+        .record_evidence(id, &evidence, &api_actor(&caller))
         .await?;
     Ok(Json(row).into_response())
 }
@@ -727,10 +821,8 @@ pub struct OutboxQuery {
 /// The outbox (staff only): failed mail carries the SMTP server's answer.
 pub async fn outbox(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "mail is")?;
     let mail = state
         .app
         .mail(
@@ -755,9 +847,7 @@ pub async fn outbox(
 /// Queues a failed mail again (staff only).
 pub async fn retry_mail(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, ApiError> {
-    require_staff(&state, &headers, "mail is")?;
     Ok(Json(state.app.retry_mail(id).await?).into_response())
 }

@@ -14,7 +14,6 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use labbridge_app::accounts::Account;
 use labbridge_app::dashboard::{
     AtRisk, AtRiskEnterprise, MatchRun, Trend, UncoveredEnterprise, UncoveredFilter, UncoveredList,
     month_of,
@@ -27,25 +26,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::{ApiQuery, is_staff};
+use crate::api::ApiQuery;
+use crate::auth::{Caller, DeskPage};
 use crate::charts::{self, Bar, Point};
-use crate::desk::{china_time, staff_account};
+use crate::desk::china_time;
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::{Lang, Texts, encode, page_href, render};
-use crate::staff::{login_then, signed_in};
-
-/// Who is asking for a staff route: the token's holder (`api`) or a signed-in staff login.
-async fn staff_caller(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    if is_staff(state, headers) {
-        return Ok("api".to_owned());
-    }
-    match signed_in(state, headers).await?.filter(Account::is_staff) {
-        Some(account) => Ok(account.login),
-        None => Err(ApiError::forbidden(
-            "bureau staff only: sign in, or send Authorization: Bearer <staff token>",
-        )),
-    }
-}
 
 /// Takes this month's coverage snapshot on the first request of the month (per process; the
 /// registry keeps one per month whichever process takes it).
@@ -133,10 +119,8 @@ impl UncoveredQuery {
 /// The uncovered enterprises (staff).
 pub async fn uncovered_api(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ApiQuery(query): ApiQuery<UncoveredQuery>,
 ) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
     let list = state
         .app
         .uncovered(&query.filter(), labbridge_app::today())
@@ -153,11 +137,7 @@ pub async fn uncovered_api(
     )
 )]
 /// Coverage at risk this year (staff).
-pub async fn at_risk_api(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
+pub async fn at_risk_api(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(state.app.at_risk(labbridge_app::today()).await?).into_response())
 }
 
@@ -368,7 +348,6 @@ pub async fn import_api(
     ApiQuery(query): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
     let kind = import_kind(&kind)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -436,9 +415,7 @@ fn xlsx_response(bytes: Vec<u8>, file_name: &str) -> Response {
 pub async fn export_api(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
     let kind = file
         .strip_suffix(".xlsx")
         .and_then(ExportKind::parse)
@@ -453,12 +430,7 @@ pub async fn export_api(
 }
 
 /// A template of an import kind.
-pub async fn template(
-    State(state): State<AppState>,
-    Path(kind): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
+pub async fn template(Path(kind): Path<String>) -> Result<Response, ApiError> {
     let kind = import_kind(kind.trim_end_matches(".xlsx"))?;
     let bytes = columns::template(kind)?;
     Ok(xlsx_response(
@@ -539,9 +511,9 @@ fn rand_suffix() -> String {
 /// Starts a matcher run (staff); one at a time across every server on the registry.
 pub async fn start_run_api(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = staff_caller(&state, &headers).await?;
+    let caller = caller.login();
     start_run(&state, &caller).await?;
     let run = state.app.match_run().await?;
     Ok((StatusCode::ACCEPTED, Json(run)).into_response())
@@ -557,11 +529,7 @@ pub async fn start_run_api(
     )
 )]
 /// The latest matcher run (staff).
-pub async fn latest_run_api(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    staff_caller(&state, &headers).await?;
+pub async fn latest_run_api(State(state): State<AppState>) -> Result<Response, ApiError> {
     match state.app.match_run().await? {
         Some(run) => Ok(Json(run).into_response()),
         None => Err(ApiError::not_found("no matcher run yet")),
@@ -688,7 +656,7 @@ fn uncovered_row(row: UncoveredEnterprise, lang: Lang) -> UncoveredRow {
 /// The uncovered enterprises (staff), with filters; a town's page when filtered by town.
 pub async fn uncovered_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<UncoveredPageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
@@ -706,16 +674,6 @@ pub async fn uncovered_page(
         ("owner", owner.as_str()),
     ];
     let f = Frame::new(lang, "/staff/uncovered", &params);
-    let Some(_account) = staff_account(&state, &headers).await? else {
-        let back: Vec<(&str, Option<&str>)> = params
-            .iter()
-            .map(|(key, value)| (*key, Some(*value)))
-            .collect();
-        return Ok(login_then(
-            lang,
-            &page_href("/staff/uncovered", lang, &back),
-        ));
-    };
     let today = labbridge_app::today();
     let filter = UncoveredFilter {
         town: query.town.clone(),
@@ -999,15 +957,12 @@ pub struct LangQuery {
 pub async fn enterprise_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let path = format!("/staff/enterprises/{}", encode(&id));
     let f = Frame::new(lang, &path, &[]);
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(lang, &format!("{path}?lang={}", lang.code())));
-    }
     let today = labbridge_app::today();
     let Some((file, assessment, gaps)) = state.app.enterprise_file(&id, today).await? else {
         return Err(ApiError::not_found(format!("no enterprise '{id}'")));
@@ -1249,17 +1204,11 @@ fn at_risk_row(row: AtRiskEnterprise, lang: Lang) -> AtRiskRow {
 /// Coverage at risk this year (staff).
 pub async fn at_risk_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/at-risk", &[]);
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/at-risk?lang={}", lang.code()),
-        ));
-    }
     let risk = state.app.at_risk(labbridge_app::today()).await?;
     let page = AtRiskPage {
         year: risk.year,
@@ -1321,8 +1270,7 @@ pub struct ImportsQuery {
 
 /// The import page (staff): a form per kind, templates, the columns.
 pub async fn imports_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<ImportsQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
@@ -1331,12 +1279,6 @@ pub async fn imports_page(
         .clone()
         .unwrap_or_else(|| "enterprises".to_owned());
     let f = Frame::new(lang, "/staff/imports", &[("kind", &selected)]);
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/imports?lang={}", lang.code()),
-        ));
-    }
     render(&ImportsPage {
         f,
         kinds: kind_views(),
@@ -1350,17 +1292,11 @@ pub async fn imports_page(
 /// The import form's upload: `kind` and `file` (multipart).
 pub async fn import_upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/imports?lang={}", lang.code()),
-        ));
-    }
     let mut kind_name = String::new();
     let mut upload: Option<(String, Option<String>, Bytes)> = None;
     while let Some(field) = multipart
@@ -1560,17 +1496,11 @@ fn run_view(run: MatchRun, lang: Lang) -> RunView {
 /// The matcher page (staff): start a run, watch it, see its summary.
 pub async fn match_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/match", &[]);
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/match?lang={}", lang.code()),
-        ));
-    }
     let run = state.app.match_run().await?.map(|run| run_view(run, lang));
     let mut response = render(&MatchPage {
         f,
@@ -1586,16 +1516,11 @@ pub async fn match_page(
 /// The matcher page's button.
 pub async fn match_start(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/match?lang={}", lang.code()),
-        ));
-    };
+    let account = desk.account.clone();
     match start_run(&state, &account.login).await {
         Ok(()) => Ok(Redirect::to(&format!("/staff/match?lang={}", lang.code())).into_response()),
         Err(error) if error.status() == StatusCode::CONFLICT => {
@@ -1640,17 +1565,11 @@ struct ReportPage {
 /// The printable monthly report for the county meeting (staff).
 pub async fn report_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/report", &[]);
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(login_then(
-            lang,
-            &format!("/staff/report?lang={}", lang.code()),
-        ));
-    }
     let today = labbridge_app::today();
     let roster = state.app.roster_now(today).await?;
     let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);

@@ -9,9 +9,8 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use labbridge_app::accounts::Account;
 use labbridge_app::matching::Reasons;
 use labbridge_app::proposals::{Actor, AnswerForm, Evidence, ProposalDetail};
 use labbridge_domain::model::{Level, PartnershipKind};
@@ -20,11 +19,11 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{ApiForm, ApiQuery};
+use crate::auth::DeskPage;
 use crate::error::ApiError;
 use crate::pages::{Lang, render};
 use crate::staff::{
-    Shown, StaffTexts, View, gap_label, proposals_response, reason_label, signed_in, status_label,
-    texts, to_login,
+    Shown, StaffTexts, View, gap_label, proposals_response, reason_label, status_label, texts,
 };
 
 /// The desk's words in one language.
@@ -182,13 +181,6 @@ fn mail_status_label(status: &str, lang: Lang) -> &'static str {
     }
 }
 
-pub(crate) async fn staff_account(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Account>, ApiError> {
-    Ok(signed_in(state, headers).await?.filter(Account::is_staff))
-}
-
 /// The bulk form of the proposals list, with repeated `id` and `page_id` fields.
 #[derive(Debug, Default)]
 struct DecideForm {
@@ -233,13 +225,11 @@ impl DecideForm {
 /// Approves or rejects the checked proposals, or approves every proposal shown.
 pub async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = DecideForm::parse(&body)?;
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     let lang = form.lang;
     let zh = lang == Lang::Zh;
     let actor = Actor::staff(&account.login);
@@ -600,13 +590,10 @@ fn done_notice(done: Option<&str>, lang: Lang) -> Option<String> {
 /// A proposal's page: facts, timeline, mail, and the forms that move it.
 pub async fn proposal_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     Path(id): Path<i64>,
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<Response, ApiError> {
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(query.lang));
-    }
     let detail = state.app.proposal_detail(id).await?;
     proposal_view(
         detail,
@@ -655,13 +642,11 @@ pub struct ActionForm {
 /// Approves, rejects, withdraws or undoes the exclusion of one proposal.
 pub async fn proposal_action(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     Path(id): Path<i64>,
     ApiForm(form): ApiForm<ActionForm>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     let actor = Actor::staff(&account.login);
     let result = match form.action.as_str() {
         "approve" => match state.app.approve(&[id], &actor).await {
@@ -713,13 +698,11 @@ pub struct StaffAnswerForm {
 /// Records the enterprise's answer taken by phone or in person.
 pub async fn enterprise_answer(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     Path(id): Path<i64>,
     ApiForm(form): ApiForm<StaffAnswerForm>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     let answer = AnswerForm {
         decision: form.decision,
         reason: form.reason,
@@ -759,13 +742,11 @@ pub struct EvidenceForm {
 /// Records the partnership's evidence; coverage counts it at once.
 pub async fn record_evidence(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     Path(id): Path<i64>,
     ApiForm(form): ApiForm<EvidenceForm>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     let rd_staff = match form
         .rd_staff
         .as_deref()
@@ -895,12 +876,9 @@ async fn outbox_response(
 /// The outbox page: failed mail first, with the server's answer and a retry.
 pub async fn outbox_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _desk: DeskPage,
     ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> Result<Response, ApiError> {
-    if staff_account(&state, &headers).await?.is_none() {
-        return Ok(to_login(query.lang));
-    }
     outbox_response(&state, query, None).await
 }
 
@@ -914,13 +892,11 @@ pub struct RetryForm {
 /// Queues a failed mail again.
 pub async fn retry_mail(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     Path(id): Path<i64>,
     ApiForm(form): ApiForm<RetryForm>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = staff_account(&state, &headers).await? else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     match state.app.retry_mail(id).await {
         Ok(_) => {
             tracing::info!(login = %account.login, id, "mail queued again");

@@ -7,15 +7,18 @@
 //! whose `ErrorKind` is mapped to a status in one place ([`error`]).
 #![warn(missing_docs)]
 
+mod admin;
 mod answer;
 mod api;
 mod assets;
+pub mod auth;
 mod charts;
 mod dashboard;
 mod desk;
 mod error;
 mod metrics;
 mod pages;
+mod portal;
 mod staff;
 
 use std::net::SocketAddr;
@@ -24,14 +27,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::http::{HeaderValue, header};
 use labbridge_app::App;
 use labbridge_search::SearchIndex;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::info;
 
 pub use error::ApiError;
+
+/// The suggestion vocabulary and when it was read.
+type Vocabulary = (std::time::Instant, Arc<Vec<String>>);
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -46,6 +53,8 @@ pub struct AppState {
     pub sign_in_guard: Arc<staff::SignInGuard>,
     /// The month whose coverage snapshot this process knows is taken.
     pub snapshot_month: Arc<std::sync::Mutex<String>>,
+    /// The fields labs and experts list, for the need form's suggestions, and when read.
+    vocabulary: Arc<std::sync::Mutex<Option<Vocabulary>>>,
 }
 
 impl AppState {
@@ -57,7 +66,35 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             sign_in_guard: Arc::new(staff::SignInGuard::default()),
             snapshot_month: Arc::new(std::sync::Mutex::new(String::new())),
+            vocabulary: Arc::new(std::sync::Mutex::new(None)),
         }
+    }
+
+    /// The fields labs and experts list, most common first, read at most every ten minutes
+    /// (imports of experts are rare; the need form is not).
+    pub async fn field_vocabulary(&self) -> Arc<Vec<String>> {
+        let fresh = self
+            .vocabulary
+            .lock()
+            .ok()
+            .and_then(|cached| cached.clone())
+            .filter(|(read, _)| read.elapsed() < std::time::Duration::from_secs(600));
+        if let Some((_, words)) = fresh {
+            return words;
+        }
+        let words = Arc::new(
+            self.app
+                .field_vocabulary(500)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot read the field vocabulary");
+                    Vec::new()
+                }),
+        );
+        if let Ok(mut cached) = self.vocabulary.lock() {
+            *cached = Some((std::time::Instant::now(), words.clone()));
+        }
+        words
     }
 
     /// Returns the index, or a 503 when none is open.
@@ -92,91 +129,175 @@ impl AppState {
 /// expert list a few tens of MB).
 const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Builds the router: pages, API, health, metrics.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::coverage_page))
-        .route("/coverage", get(pages::coverage_page))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics::render))
-        .route("/search", get(pages::search_page))
-        .route("/experts/{id}", get(pages::expert_page))
-        .route("/labs/{id}", get(pages::lab_page))
-        .route("/programs/{id}", get(pages::program_page))
-        .route("/login", get(staff::login_page).post(staff::login))
-        .route("/logout", post(staff::logout))
-        .route("/staff/proposals", get(staff::proposals_page))
-        .route("/staff/exclusions", post(staff::exclude))
-        .route("/staff/proposals/decide", post(desk::decide))
-        .route("/staff/proposals/{id}", get(desk::proposal_page))
-        .route("/staff/proposals/{id}/action", post(desk::proposal_action))
-        .route(
+/// Every route with its permission rule: the one place where access is decided.
+pub fn routes() -> auth::Routes {
+    use auth::Rule::{
+        AuditRead, DeskRead, DeskWork, Enterprise, PartyRead, PartyWork, Public, Signed,
+    };
+    use axum::extract::DefaultBodyLimit;
+    use axum::http::Method;
+    auth::Routes::default()
+        .get("/", Public, pages::coverage_page)
+        .get("/coverage", Public, pages::coverage_page)
+        .get("/healthz", Public, api::healthz)
+        .get("/metrics", Public, metrics::render)
+        .get("/search", Public, pages::search_page)
+        .get("/experts/{id}", Public, pages::expert_page)
+        .get("/labs/{id}", Public, pages::lab_page)
+        .get("/programs/{id}", Public, pages::program_page)
+        .get("/login", Public, staff::login_page)
+        .post("/login", Public, staff::login)
+        .post("/logout", Signed, staff::logout)
+        .get("/answer/{token}", Public, answer::answer_page)
+        .post("/answer/{token}", Public, answer::answer)
+        .get("/assets/labbridge.css", Public, assets::stylesheet)
+        .get("/docs/IMPORTS.md", Public, assets::import_docs)
+        // The bureau's desk.
+        .get("/staff/proposals", DeskRead, staff::proposals_page)
+        .post("/staff/exclusions", DeskWork, staff::exclude)
+        .post("/staff/proposals/decide", DeskWork, desk::decide)
+        .get("/staff/proposals/{id}", DeskRead, desk::proposal_page)
+        .post(
+            "/staff/proposals/{id}/action",
+            DeskWork,
+            desk::proposal_action,
+        )
+        .post(
             "/staff/proposals/{id}/evidence",
-            post(desk::record_evidence),
+            DeskWork,
+            desk::record_evidence,
         )
-        .route(
+        .post(
             "/staff/proposals/{id}/enterprise-answer",
-            post(desk::enterprise_answer),
+            DeskWork,
+            desk::enterprise_answer,
         )
-        .route("/staff/outbox", get(desk::outbox_page))
-        .route("/staff/outbox/{id}/retry", post(desk::retry_mail))
-        .route(
-            "/answer/{token}",
-            get(answer::answer_page).post(answer::answer),
+        .get("/staff/outbox", DeskRead, desk::outbox_page)
+        .post("/staff/outbox/{id}/retry", DeskWork, desk::retry_mail)
+        .get("/staff/uncovered", DeskRead, dashboard::uncovered_page)
+        .get(
+            "/staff/enterprises/{id}",
+            DeskRead,
+            dashboard::enterprise_page,
         )
-        .route("/assets/labbridge.css", get(assets::stylesheet))
-        .route("/docs/IMPORTS.md", get(assets::import_docs))
-        .route("/staff/uncovered", get(dashboard::uncovered_page))
-        .route("/staff/enterprises/{id}", get(dashboard::enterprise_page))
-        .route("/staff/at-risk", get(dashboard::at_risk_page))
-        .route(
+        .get("/staff/at-risk", DeskRead, dashboard::at_risk_page)
+        .get("/staff/imports", DeskRead, dashboard::imports_page)
+        .add(
+            Method::POST,
             "/staff/imports",
-            get(dashboard::imports_page)
-                .post(dashboard::import_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+            DeskWork,
+            axum::routing::post(dashboard::import_upload)
+                .layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
-        .route(
+        .get(
             "/staff/imports/{kind}/template.xlsx",
-            get(dashboard::template),
+            DeskRead,
+            dashboard::template,
         )
-        .route(
-            "/staff/match",
-            get(dashboard::match_page).post(dashboard::match_start),
+        .get("/staff/match", DeskRead, dashboard::match_page)
+        .post("/staff/match", DeskWork, dashboard::match_start)
+        .get("/staff/report", DeskRead, dashboard::report_page)
+        .get("/staff/audit", AuditRead, admin::audit_page)
+        // The enterprise portal.
+        .get("/portal", Enterprise, portal::home)
+        .get("/portal/needs/new", Enterprise, portal::new_need_page)
+        .post("/portal/needs", Enterprise, portal::create_need)
+        .get("/portal/needs/{id}", Enterprise, portal::need_page_get)
+        .post("/portal/needs/{id}", Enterprise, portal::update_need)
+        .get("/portal/proposals", Enterprise, portal::proposals_page)
+        .post("/portal/proposals/{id}/answer", Enterprise, portal::answer)
+        // The JSON API.
+        .get("/api/v1/coverage", Public, api::coverage)
+        .get(
+            "/api/v1/coverage/uncovered",
+            DeskRead,
+            dashboard::uncovered_api,
         )
-        .route("/staff/report", get(dashboard::report_page))
-        .route("/api/v1/coverage", get(api::coverage))
-        .route("/api/v1/coverage/uncovered", get(dashboard::uncovered_api))
-        .route("/api/v1/coverage/at-risk", get(dashboard::at_risk_api))
-        .route("/api/v1/coverage/trend", get(dashboard::trend_api))
-        .route(
+        .get("/api/v1/coverage/at-risk", DeskRead, dashboard::at_risk_api)
+        .get("/api/v1/coverage/trend", Public, dashboard::trend_api)
+        .add(
+            Method::POST,
             "/api/v1/imports/{kind}",
-            post(dashboard::import_api).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+            DeskWork,
+            axum::routing::post(dashboard::import_api).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
-        .route("/api/v1/exports/{file}", get(dashboard::export_api))
-        .route("/api/v1/match/runs", post(dashboard::start_run_api))
-        .route("/api/v1/match/runs/latest", get(dashboard::latest_run_api))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/search/institutions", get(api::institutions))
-        .route("/api/v1/needs/{id}/similar", get(api::similar))
-        .route("/api/v1/proposals", get(api::proposals))
-        .route("/api/v1/exclusions", post(api::exclude))
-        .route("/api/v1/proposals/approve", post(api::approve))
-        .route("/api/v1/proposals/{id}", get(api::proposal))
-        .route("/api/v1/proposals/{id}/reject", post(api::reject))
-        .route("/api/v1/proposals/{id}/withdraw", post(api::withdraw))
-        .route("/api/v1/proposals/{id}/unexclude", post(api::unexclude))
-        .route(
+        .get("/api/v1/exports/{file}", DeskRead, dashboard::export_api)
+        .post("/api/v1/match/runs", DeskWork, dashboard::start_run_api)
+        .get(
+            "/api/v1/match/runs/latest",
+            DeskRead,
+            dashboard::latest_run_api,
+        )
+        .get("/api/v1/search", Public, api::search)
+        .get("/api/v1/search/institutions", Public, api::institutions)
+        .get(
+            "/api/v1/enterprises/{id}",
+            PartyRead,
+            portal::enterprise_api,
+        )
+        .post("/api/v1/needs", PartyWork, portal::create_need_api)
+        .get("/api/v1/needs/{id}", PartyRead, portal::need_api)
+        .put("/api/v1/needs/{id}", PartyWork, portal::update_need_api)
+        .get("/api/v1/needs/{id}/similar", PartyRead, api::similar)
+        .get("/api/v1/proposals", PartyRead, api::proposals)
+        .post("/api/v1/exclusions", DeskWork, api::exclude)
+        .post("/api/v1/proposals/approve", DeskWork, api::approve)
+        .get("/api/v1/proposals/{id}", PartyRead, api::proposal)
+        .post("/api/v1/proposals/{id}/reject", DeskWork, api::reject)
+        .post("/api/v1/proposals/{id}/withdraw", DeskWork, api::withdraw)
+        .post("/api/v1/proposals/{id}/unexclude", DeskWork, api::unexclude)
+        .post(
             "/api/v1/proposals/{id}/enterprise-answer",
-            post(api::enterprise_answer),
+            PartyWork,
+            api::enterprise_answer,
         )
-        .route("/api/v1/proposals/{id}/evidence", post(api::evidence))
-        .route("/api/v1/outbox", get(api::outbox))
-        .route("/api/v1/outbox/{id}/retry", post(api::retry_mail))
-        .route("/api/v1/openapi.json", get(api::openapi))
+        .post("/api/v1/proposals/{id}/evidence", DeskWork, api::evidence)
+        .get("/api/v1/outbox", DeskRead, api::outbox)
+        .post("/api/v1/outbox/{id}/retry", DeskWork, api::retry_mail)
+        .get("/api/v1/audit", AuditRead, admin::audit_api)
+        .get("/api/v1/openapi.json", Public, api::openapi)
+}
+
+/// Builds the router: pages, API, health, metrics, each route behind its rule.
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router(&state)
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count,
+        ))
+        // Cross-site requests that change something are refused before any handler runs
+        // (Origin and Sec-Fetch-Site); the form token is checked per route in `auth`.
+        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(
+            |_: tower_http::csrf::ProtectionError| {
+                axum::response::IntoResponse::into_response(ApiError::forbidden(
+                    "cross-site request refused: send the form from this site's own page",
+                ))
+            },
+        ))
+        .layer(axum::middleware::from_fn(error::error_pages))
+        // Every answer, unless it set its own: no framing, no type sniffing, no caching of
+        // pages that may show personal data, no inline script and no other site's resources.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -198,13 +319,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The content security policy: this site's scripts, styles and images only; inline style
+/// attributes are allowed (bar widths), inline script is not.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     info!("stopped");
     Ok(())
 }

@@ -762,6 +762,7 @@ fn expert_links(
 /// An expert's page.
 pub async fn expert_page(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<Response, ApiError> {
@@ -804,13 +805,17 @@ pub async fn expert_page(
             note: texts.lab_label.to_owned(),
         });
     }
+    let contact_allowed = crate::portal::contact_visible(&state, &caller, "expert", &id).await?;
     let rows = [
         row(texts.institution, Some(expert.institution.clone())),
         row(texts.title_label, expert.title.clone()),
         row(texts.lab_label, lab.as_ref().map(|lab| lab.name.clone())),
         row(texts.field, Some(decode_list(&expert.fields).join("、"))),
         row(texts.province, expert.province.clone()),
-        row(texts.email, expert.email.clone()),
+        row(
+            texts.email,
+            expert.email.clone().filter(|_| contact_allowed),
+        ),
     ]
     .into_iter()
     .flatten()
@@ -831,6 +836,7 @@ pub async fn expert_page(
 /// A lab's page, with its experts.
 pub async fn lab_page(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<Response, ApiError> {
@@ -848,12 +854,13 @@ pub async fn lab_page(
     let links = expert_links(experts, query.lang, |expert| {
         expert.title.clone().unwrap_or_default()
     });
+    let contact_allowed = crate::portal::contact_visible(&state, &caller, "lab", &id).await?;
     let rows = [
         row(texts.institution, Some(lab.institution.clone())),
         row(texts.level, lab.level.clone()),
         row(texts.field, Some(decode_list(&lab.fields).join("、"))),
         row(texts.province, lab.province.clone()),
-        row(texts.email, lab.email.clone()),
+        row(texts.email, lab.email.clone().filter(|_| contact_allowed)),
     ]
     .into_iter()
     .flatten()

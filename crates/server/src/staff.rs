@@ -8,14 +8,16 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use labbridge_app::accounts::{Account, SESSION_HOURS};
+use labbridge_app::accounts::{Account, Role, SESSION_HOURS};
 use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
 use labbridge_app::sort::pinyin_key;
 use labbridge_domain::proposal::{DeclineReason, GapCode, ProposalStatus};
+use labbridge_store::accounts::AuditLine;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{ApiForm, ApiQuery};
+use crate::auth::{ClientAddress, DeskPage};
 use crate::error::ApiError;
 use crate::pages::{Lang, render};
 
@@ -90,8 +92,8 @@ pub struct StaffTexts {
     password_label: &'static str,
     sign_in: &'static str,
     wrong: &'static str,
+    missing_credentials: &'static str,
     locked: &'static str,
-    not_staff: &'static str,
     heading: &'static str,
     signed_in_as: &'static str,
     sign_out: &'static str,
@@ -132,14 +134,14 @@ const ZH: StaffTexts = StaffTexts {
     other_language: "English",
     other_lang_code: "en",
     search: "找专家",
-    login_heading: "科技局工作人员登录",
-    login_intro: "匹配建议和排除名单仅供科技局工作人员查看。",
+    login_heading: "登录",
+    login_intro: "科技局工作人员和企业用户请用分配的账号登录；专家无需账号，请使用邮件中的链接答复。",
     login_label: "账号",
     password_label: "密码",
     sign_in: "登录",
     wrong: "账号或密码不正确。",
+    missing_credentials: "请输入账号和密码。",
     locked: "该账号登录失败次数过多，请 15 分钟后再试。",
-    not_staff: "该账号不是科技局工作人员账号。",
     heading: "匹配建议",
     signed_in_as: "当前用户",
     sign_out: "退出登录",
@@ -180,14 +182,14 @@ const EN: StaffTexts = StaffTexts {
     other_language: "中文",
     other_lang_code: "zh",
     search: "Find experts",
-    login_heading: "Bureau staff sign-in",
-    login_intro: "Proposals and exclusions are for science bureau staff only.",
+    login_heading: "Sign in",
+    login_intro: "Bureau staff and enterprise users sign in with the account they were given; experts need no account and answer through the link in their mail.",
     login_label: "Login",
     password_label: "Password",
     sign_in: "Sign in",
     wrong: "Wrong login or password.",
+    missing_credentials: "Enter your login and password.",
     locked: "Too many failed sign-ins for this login; try again in 15 minutes.",
-    not_staff: "This account is not a bureau staff account.",
     heading: "Partnership proposals",
     signed_in_as: "Signed in as",
     sign_out: "Sign out",
@@ -266,28 +268,8 @@ pub(crate) fn reason_label(code: Option<&str>, lang: Lang) -> String {
     }
 }
 
-/// The session token the browser sent, if any.
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
-}
-
-/// The signed-in account, if the browser has a valid session.
-pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
-    match session_token(headers) {
-        Some(token) => Ok(state.app.session(&token).await?),
-        None => Ok(None),
-    }
-}
-
-/// Where to go after signing in: only a path on this site.
-fn safe_next(next: Option<&str>, lang: Lang) -> String {
+/// Where to go after signing in: only a path on this site (the role's home when none).
+fn safe_next(next: Option<&str>) -> Option<String> {
     match next.map(str::trim) {
         Some(path)
             if path.starts_with('/')
@@ -295,10 +277,27 @@ fn safe_next(next: Option<&str>, lang: Lang) -> String {
                 && !path.contains('\\')
                 && !path.chars().any(char::is_control) =>
         {
-            path.to_owned()
+            Some(path.to_owned())
         }
-        _ if lang == Lang::En => "/staff/proposals?lang=en".to_owned(),
-        _ => "/staff/proposals".to_owned(),
+        _ => None,
+    }
+}
+
+/// Where a person goes after signing in: the page asked for when the role may open it, else
+/// the role's home (the portal for an enterprise user, the desk for the bureau).
+fn destination(next: Option<&str>, role: Role, lang: Lang) -> String {
+    let home = match role {
+        Role::Enterprise => "/portal",
+        Role::Auditor | Role::Admin | Role::Staff => "/staff/proposals",
+    };
+    let fits = |path: &str| match role {
+        Role::Enterprise => !path.starts_with("/staff"),
+        _ => !path.starts_with("/portal"),
+    };
+    match safe_next(next) {
+        Some(path) if fits(&path) && path != "/" => path,
+        _ if lang == Lang::En => format!("{home}?lang=en"),
+        _ => home.to_owned(),
     }
 }
 
@@ -325,7 +324,7 @@ pub async fn login_page(ApiQuery(query): ApiQuery<LoginQuery>) -> Result<Respons
     render(&LoginPage {
         t: texts(query.lang),
         lang: query.lang.code(),
-        next: safe_next(query.next.as_deref(), query.lang),
+        next: safe_next(query.next.as_deref()).unwrap_or_default(),
         login: String::new(),
         error: None,
     })
@@ -343,49 +342,68 @@ pub struct LoginForm {
     lang: Lang,
 }
 
-/// Signs in: a session cookie and a redirect on success, the form again (401) otherwise.
+/// Signs in: a session cookie and a redirect on success, the form again (401) otherwise. Every
+/// attempt is in the audit log.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiForm(form): ApiForm<LoginForm>,
 ) -> Result<Response, ApiError> {
     let t = texts(form.lang);
-    let next = safe_next(form.next.as_deref(), form.lang);
+    let next = safe_next(form.next.as_deref()).unwrap_or_default();
     let failure = |error: &'static str, status: StatusCode| -> Result<Response, ApiError> {
         let mut response = render(&LoginPage {
             t,
             lang: form.lang.code(),
             next: next.clone(),
-            login: form.login.clone(),
+            login: form.login.chars().take(64).collect(),
             error: Some(error),
         })?;
         *response.status_mut() = status;
         Ok(response)
     };
+    let audit = |outcome: &str, role: &str, detail: &str| AuditLine {
+        actor: form.login.chars().take(64).collect(),
+        role: role.to_owned(),
+        address: address.clone(),
+        action: "sign_in".to_owned(),
+        target: form.login.chars().take(64).collect(),
+        outcome: outcome.to_owned(),
+        detail: detail.to_owned(),
+    };
+    if form.login.trim().is_empty() || form.password.is_empty() {
+        return failure(t.missing_credentials, StatusCode::BAD_REQUEST);
+    }
     let guard = &state.sign_in_guard;
     if guard.locked(&form.login) {
         tracing::warn!(login = %form.login, "sign-in refused: too many failures");
+        state
+            .app
+            .audit(audit("refused", "-", "too many failures"))
+            .await?;
         return failure(t.locked, StatusCode::TOO_MANY_REQUESTS);
     }
     let Some((token, account)) = state.app.sign_in(&form.login, &form.password).await? else {
         guard.failed(&form.login);
+        state
+            .app
+            .audit(audit("failed", "-", "wrong login or password"))
+            .await?;
         return failure(t.wrong, StatusCode::UNAUTHORIZED);
     };
     guard.succeeded(&form.login);
-    if !account.is_staff() {
-        state.app.sign_out(&token).await?;
-        return failure(t.not_staff, StatusCode::UNAUTHORIZED);
-    }
-    tracing::info!(login = %account.login, "signed in");
-    let secure = if state.app.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    state
+        .app
+        .audit(audit("ok", account.role.code(), ""))
+        .await?;
+    tracing::info!(login = %account.login, role = account.role.code(), "signed in");
     let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        SESSION_HOURS * 3600
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        secure(&state)
     );
-    let mut response = Redirect::to(&next).into_response();
+    let mut response =
+        Redirect::to(&destination(form.next.as_deref(), account.role, form.lang)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?,
@@ -393,18 +411,30 @@ pub async fn login(
     Ok(response)
 }
 
+fn secure(state: &AppState) -> &'static str {
+    if state.app.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// Signs out: ends the session and clears the cookie.
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = session_token(&headers) {
+    if let Some(token) = crate::auth::session_cookie(&headers) {
         state.app.sign_out(&token).await?;
     }
     let mut response = Redirect::to("/").into_response();
+    let cookie = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(&state)
+    );
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("labbridge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?,
     );
     Ok(response)
 }
@@ -741,10 +771,6 @@ pub(crate) async fn proposals_response(
     Ok(response)
 }
 
-pub(crate) fn to_login(lang: Lang) -> Response {
-    login_then(lang, &format!("/staff/proposals?lang={}", lang.code()))
-}
-
 /// The sign-in page, coming back to `next` (a path on this site) afterwards.
 pub(crate) fn login_then(lang: Lang, next: &str) -> Response {
     Redirect::to(&format!(
@@ -758,12 +784,10 @@ pub(crate) fn login_then(lang: Lang, next: &str) -> Response {
 /// The proposals page (staff): every proposal with its reasons, by status, with exclusion.
 pub async fn proposals_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     ApiQuery(query): ApiQuery<ProposalsQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = signed_in(&state, &headers).await?.filter(Account::is_staff) else {
-        return Ok(to_login(query.lang));
-    };
+    let account = desk.account.clone();
     let view = View::new(
         query.lang,
         query.status.as_deref(),
@@ -805,12 +829,10 @@ pub struct ExcludeForm {
 /// Excludes a pair (staff), then shows the list again with a notice.
 pub async fn exclude(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    desk: DeskPage,
     ApiForm(form): ApiForm<ExcludeForm>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = signed_in(&state, &headers).await?.filter(Account::is_staff) else {
-        return Ok(to_login(form.lang));
-    };
+    let account = desk.account.clone();
     let exclusion = Exclusion {
         enterprise_id: form.enterprise_id.clone(),
         partner_kind: form.partner_kind.clone(),

@@ -550,13 +550,29 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
     }
 }
 
-/// Sends a form, with a cookie if given; returns status, headers and body.
+/// The form token of a session cookie (`labbridge_session=…`), as the pages put it in forms.
+fn form_token_of(cookie: &str) -> String {
+    cookie
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "labbridge_session")
+        .map(|(_, token)| labbridge_app::accounts::form_token(token))
+        .unwrap_or_default()
+}
+
+/// Sends a form, with a cookie if given (and then the session's form token, as a page's form
+/// carries it); returns status, headers and body.
 async fn post_form(
     state: &AppState,
     uri: &str,
     cookie: Option<&str>,
     form: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    let token = cookie.map(form_token_of).unwrap_or_default();
+    let mut form = form.to_vec();
+    if !token.is_empty() {
+        form.push(("csrf", &token));
+    }
     let body: String = form
         .iter()
         .map(|(key, value)| format!("{key}={}", urlencode(value)))
@@ -618,7 +634,7 @@ async fn staff_sign_in_review_proposals_and_exclude_a_pair() {
     // The sign-in page, in Chinese; a wrong password is a 401 with the form again.
     let (status, _, body) = get(&state, "/login").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("科技局工作人员登录"));
+    assert!(body.contains("<h1>登录</h1>"));
     let (status, headers, body) = post_form(
         &state,
         "/login",
@@ -861,7 +877,8 @@ async fn repeated_failed_sign_ins_lock_the_login() {
             display_name: "李娜",
             role: "staff",
             email: None,
-            password: "another-password",
+            password: "Another-password1",
+            enterprise_id: None,
         })
         .await
         .expect("account");
@@ -869,7 +886,7 @@ async fn repeated_failed_sign_ins_lock_the_login() {
         &state,
         "/login",
         None,
-        &[("login", "li.na"), ("password", "another-password")],
+        &[("login", "li.na"), ("password", "Another-password1")],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -884,7 +901,7 @@ async fn repeated_failed_sign_ins_lock_the_login() {
         &secure,
         "/login",
         None,
-        &[("login", "li.na"), ("password", "another-password")],
+        &[("login", "li.na"), ("password", "Another-password1")],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1114,7 +1131,6 @@ async fn dashboard_routes_are_for_staff_only() {
         "/api/v1/coverage/at-risk",
         "/api/v1/exports/coverage.xlsx",
         "/api/v1/match/runs/latest",
-        "/staff/imports/enterprises/template.xlsx",
     ] {
         let (status, content_type, body) = get(&state, uri).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
@@ -1138,6 +1154,7 @@ async fn dashboard_routes_are_for_staff_only() {
         "/staff/match",
         "/staff/report",
         "/staff/enterprises/demo-ent-001",
+        "/staff/imports/enterprises/template.xlsx",
     ] {
         let (status, location, body) = get_cookie(&state, uri, "").await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{uri}");

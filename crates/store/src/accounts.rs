@@ -1,34 +1,90 @@
-//! Accounts and sign-in sessions. Password hashing and token generation live in the app crate;
-//! the store only keeps what it is given (an argon2 PHC string, a token's SHA-256).
+//! Accounts, sign-in sessions and the audit log. Password hashing and token generation live in
+//! the app crate; the store only keeps what it is given (an argon2 PHC string, a token's
+//! SHA-256) and answers the questions the rules ask: is this session still valid, idle or not,
+//! and is its account enabled.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::Result;
-use crate::entity::{account, session};
+use crate::entity::{account, audit_event, session};
 use crate::registry::Store;
 
-impl Store {
-    /// Creates an account, or replaces the name, role, e-mail and password of the one with
-    /// this login. Returns the stored row.
-    pub async fn upsert_account(
-        &self,
-        login: &str,
-        display_name: &str,
-        role: &str,
-        email: Option<&str>,
-        password_hash: &str,
-    ) -> Result<account::Model> {
-        let row = account::ActiveModel {
+/// How often a session's last use is written back (a write per request would be wasteful; the
+/// idle timeout is counted in minutes).
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// A new or changed account row (the password already hashed).
+#[derive(Debug, Clone)]
+pub struct AccountRow<'a> {
+    /// The login.
+    pub login: &'a str,
+    /// The name shown.
+    pub display_name: &'a str,
+    /// The role code.
+    pub role: &'a str,
+    /// E-mail, optional.
+    pub email: Option<&'a str>,
+    /// The argon2 PHC string.
+    pub password_hash: &'a str,
+    /// The enterprise an enterprise user acts for.
+    pub enterprise_id: Option<&'a str>,
+}
+
+/// A session that is still valid, with its account.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    /// The account.
+    pub account: account::Model,
+    /// `web` (a browser's cookie) or `api` (a personal API token).
+    pub kind: String,
+}
+
+/// What an audit line says; the time is the store's.
+#[derive(Debug, Clone, Default)]
+pub struct AuditLine {
+    /// Who: a login, `api` for the staff token, `-` for nobody signed in.
+    pub actor: String,
+    /// The actor's role.
+    pub role: String,
+    /// The client's address.
+    pub address: String,
+    /// What was done, e.g. `POST /staff/proposals/decide` or `sign_in`.
+    pub action: String,
+    /// What it was done to (a login, a proposal id), when known.
+    pub target: String,
+    /// `ok`, `refused`, `failed` or an HTTP status.
+    pub outcome: String,
+    /// Anything else worth keeping.
+    pub detail: String,
+}
+
+impl AccountRow<'_> {
+    fn active(&self) -> account::ActiveModel {
+        account::ActiveModel {
             id: ActiveValue::NotSet,
-            login: ActiveValue::Set(login.to_owned()),
-            display_name: ActiveValue::Set(display_name.to_owned()),
-            role: ActiveValue::Set(role.to_owned()),
-            email: ActiveValue::Set(email.map(str::to_owned)),
-            password_hash: ActiveValue::Set(Some(password_hash.to_owned())),
+            login: ActiveValue::Set(self.login.to_owned()),
+            display_name: ActiveValue::Set(self.display_name.to_owned()),
+            role: ActiveValue::Set(self.role.to_owned()),
+            email: ActiveValue::Set(self.email.map(str::to_owned)),
+            password_hash: ActiveValue::Set(Some(self.password_hash.to_owned())),
             created_at: ActiveValue::Set(Utc::now()),
-        };
+            enterprise_id: ActiveValue::Set(self.enterprise_id.map(str::to_owned)),
+            disabled: ActiveValue::Set(false),
+        }
+    }
+}
+
+impl Store {
+    /// Creates an account, or replaces the name, role, e-mail, password and enterprise of the
+    /// one with this login; a changed account's sessions end (its rights or password changed).
+    /// Returns the stored row and whether it existed before.
+    pub async fn upsert_account(&self, new: &AccountRow<'_>) -> Result<(account::Model, bool)> {
+        let existing = self.account_by_login(new.login).await?;
+        let row = new.active();
         account::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(account::Column::Login)
@@ -37,23 +93,79 @@ impl Store {
                         account::Column::Role,
                         account::Column::Email,
                         account::Column::PasswordHash,
+                        account::Column::EnterpriseId,
                     ])
                     .to_owned(),
             )
             .exec_without_returning(&self.database)
             .await?;
-        self.account_by_login(login)
+        if let Some(existing) = &existing {
+            self.end_sessions(existing.id).await?;
+        }
+        let row = self
+            .account_by_login(new.login)
             .await?
             .ok_or_else(|| crate::Error::Corrupt {
                 table: "accounts",
                 column: "login",
-                reason: format!("account '{login}' not found after it was written"),
-            })
+                reason: format!("account '{}' not found after it was written", new.login),
+            })?;
+        Ok((row, existing.is_some()))
     }
 
-    /// Returns every account.
+    /// Creates many accounts that share one password hash (the demo's enterprise users), leaving
+    /// existing logins alone. Returns how many were created.
+    pub async fn insert_accounts(&self, rows: &[AccountRow<'_>]) -> Result<usize> {
+        let mut created = 0;
+        for chunk in rows.chunks(500) {
+            let models = chunk.iter().map(AccountRow::active);
+            let result = account::Entity::insert_many(models)
+                .on_conflict(
+                    OnConflict::column(account::Column::Login)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.database)
+                .await?;
+            created += usize::try_from(result).unwrap_or(0);
+        }
+        Ok(created)
+    }
+
+    /// Enables or disables an account; disabling ends its sessions. Returns whether it exists.
+    pub async fn set_disabled(&self, login: &str, disabled: bool) -> Result<bool> {
+        let Some(row) = self.account_by_login(login).await? else {
+            return Ok(false);
+        };
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::Disabled,
+                sea_orm::sea_query::Expr::value(disabled),
+            )
+            .filter(account::Column::Id.eq(row.id))
+            .exec(&self.database)
+            .await?;
+        if disabled {
+            self.end_sessions(row.id).await?;
+        }
+        Ok(true)
+    }
+
+    /// Ends every session of an account; returns how many there were.
+    pub async fn end_sessions(&self, account_id: i32) -> Result<u64> {
+        Ok(session::Entity::delete_many()
+            .filter(session::Column::AccountId.eq(account_id))
+            .exec(&self.database)
+            .await?
+            .rows_affected)
+    }
+
+    /// Returns every account, by login.
     pub async fn accounts(&self) -> Result<Vec<account::Model>> {
-        Ok(account::Entity::find().all(&self.database).await?)
+        Ok(account::Entity::find()
+            .order_by_asc(account::Column::Login)
+            .all(&self.database)
+            .await?)
     }
 
     /// Finds an account by login.
@@ -64,12 +176,13 @@ impl Store {
             .await?)
     }
 
-    /// Records a session; expired sessions are removed on the way.
+    /// Records a session of a kind (`web` or `api`); expired sessions are removed on the way.
     pub async fn create_session(
         &self,
         token_hash: &str,
         account_id: i32,
         expires_at: DateTime<Utc>,
+        kind: &str,
     ) -> Result<()> {
         let now = Utc::now();
         session::Entity::delete_many()
@@ -81,18 +194,23 @@ impl Store {
             account_id: ActiveValue::Set(account_id),
             expires_at: ActiveValue::Set(expires_at),
             created_at: ActiveValue::Set(now),
+            last_seen_at: ActiveValue::Set(Some(now)),
+            kind: ActiveValue::Set(kind.to_owned()),
         })
         .exec_without_returning(&self.database)
         .await?;
         Ok(())
     }
 
-    /// The account of a session that has not expired.
-    pub async fn session_account(
+    /// The account of a session that has neither expired nor (for a browser's session) been
+    /// idle longer than `idle`, whose account is enabled. A valid browser session's last use
+    /// is moved to `now`; an idle one is deleted.
+    pub async fn live_session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<account::Model>> {
+        idle: Duration,
+    ) -> Result<Option<LiveSession>> {
         let Some(session) = session::Entity::find_by_id(token_hash.to_owned())
             .one(&self.database)
             .await?
@@ -100,9 +218,31 @@ impl Store {
         else {
             return Ok(None);
         };
+        let last_seen = session.last_seen_at.unwrap_or(session.created_at);
+        if session.kind == "web" {
+            if last_seen + idle <= now {
+                self.delete_session(token_hash).await?;
+                return Ok(None);
+            }
+            if now - last_seen >= TOUCH_EVERY {
+                session::Entity::update_many()
+                    .col_expr(
+                        session::Column::LastSeenAt,
+                        sea_orm::sea_query::Expr::value(now),
+                    )
+                    .filter(session::Column::TokenHash.eq(token_hash))
+                    .exec(&self.database)
+                    .await?;
+            }
+        }
         Ok(account::Entity::find_by_id(session.account_id)
             .one(&self.database)
-            .await?)
+            .await?
+            .filter(|account| !account.disabled)
+            .map(|account| LiveSession {
+                account,
+                kind: session.kind,
+            }))
     }
 
     /// Ends a session (signing out); ending an unknown one is not an error.
@@ -111,5 +251,56 @@ impl Store {
             .exec(&self.database)
             .await?;
         Ok(())
+    }
+
+    /// Appends a line to the audit log.
+    pub async fn audit(&self, line: AuditLine, at: DateTime<Utc>) -> Result<()> {
+        audit_event::Entity::insert(audit_event::ActiveModel {
+            id: ActiveValue::NotSet,
+            at: ActiveValue::Set(at),
+            actor: ActiveValue::Set(line.actor),
+            role: ActiveValue::Set(line.role),
+            address: ActiveValue::Set(line.address),
+            action: ActiveValue::Set(line.action),
+            target: ActiveValue::Set(line.target),
+            outcome: ActiveValue::Set(line.outcome),
+            detail: ActiveValue::Set(line.detail),
+        })
+        .exec_without_returning(&self.database)
+        .await?;
+        Ok(())
+    }
+
+    /// Audit lines from `since` on, newest first, a page at a time, with the number in all;
+    /// `actor` narrows to one login.
+    pub async fn audit_lines(
+        &self,
+        since: DateTime<Utc>,
+        actor: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<audit_event::Model>, u64)> {
+        let mut query = audit_event::Entity::find().filter(audit_event::Column::At.gte(since));
+        if let Some(actor) = actor {
+            query = query.filter(audit_event::Column::Actor.eq(actor));
+        }
+        let total = query.clone().count(&self.database).await?;
+        let rows = query
+            .order_by_desc(audit_event::Column::At)
+            .order_by_desc(audit_event::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.database)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// Deletes audit lines older than `before`; returns how many.
+    pub async fn purge_audit(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(audit_event::Entity::delete_many()
+            .filter(audit_event::Column::At.lt(before))
+            .exec(&self.database)
+            .await?
+            .rows_affected)
     }
 }

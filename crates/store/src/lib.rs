@@ -17,7 +17,7 @@
 //! search and matching.
 #![warn(missing_docs)]
 
-mod accounts;
+pub mod accounts;
 mod coverage_rows;
 mod dashboard;
 pub mod entity;

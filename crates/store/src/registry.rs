@@ -635,6 +635,25 @@ impl Store {
         names::<lab::Entity>(&self.database, lab::Column::Id, lab::Column::Name).await
     }
 
+    /// The `fields` lists (JSON arrays) of every lab and expert: the vocabulary the portal
+    /// suggests from.
+    pub async fn partner_field_lists(&self) -> Result<Vec<String>> {
+        let mut lists: Vec<String> = lab::Entity::find()
+            .select_only()
+            .column(lab::Column::Fields)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        let experts: Vec<String> = expert::Entity::find()
+            .select_only()
+            .column(expert::Column::Fields)
+            .into_tuple()
+            .all(&self.database)
+            .await?;
+        lists.extend(experts);
+        Ok(lists)
+    }
+
     /// Finds an expert by id.
     pub async fn expert(&self, id: &str) -> Result<Option<expert::Model>> {
         Ok(expert::Entity::find_by_id(id.to_owned())

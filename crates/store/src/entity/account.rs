@@ -16,6 +16,8 @@ pub struct Model {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
+    pub enterprise_id: Option<String>,
+    pub disabled: bool,
 }
 
 #[allow(missing_docs)]

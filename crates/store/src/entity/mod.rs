@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod answer_link;
+pub mod audit_event;
 pub mod coverage_snapshot;
 pub mod enterprise;
 pub mod expert;

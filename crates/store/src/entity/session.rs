@@ -11,6 +11,8 @@ pub struct Model {
     pub account_id: i32,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    pub last_seen_at: Option<DateTimeUtc>,
+    pub kind: String,
 }
 
 #[allow(missing_docs)]
