@@ -1136,6 +1136,25 @@ impl App {
         ))
     }
 
+    /// The proposals to one enterprise with names, best first (its portal's read: one query
+    /// for the rows and one lookup per partner, however many proposals the county holds).
+    pub async fn enterprise_proposals(&self, enterprise_id: &str) -> Result<Vec<StoredProposal>> {
+        let Some(enterprise) = self.store.enterprise(enterprise_id).await? else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        for row in self.store.proposals_of_enterprise(enterprise_id).await? {
+            rows.push(self.stored_row(row, &enterprise).await?);
+        }
+        rows.sort_by(|left, right| {
+            right
+                .score
+                .total_cmp(&left.score)
+                .then(left.id.cmp(&right.id))
+        });
+        Ok(rows)
+    }
+
     /// Lists the proposals, optionally of one status, best first per enterprise.
     pub async fn proposals(&self, status: Option<&str>) -> Result<Vec<StoredProposal>> {
         if let Some(status) = status {

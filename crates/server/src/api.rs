@@ -427,16 +427,24 @@ pub async fn proposals(
     caller: Caller,
     ApiQuery(query): ApiQuery<ProposalsQuery>,
 ) -> Result<Response, ApiError> {
-    let mut rows = state
-        .app
-        .proposals(
-            query
-                .status
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty()),
-        )
-        .await?;
+    let status = query
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let mut rows = match caller.own_enterprise() {
+        // An enterprise user reads its own proposals only, so only those are loaded.
+        Some(own) if !caller.reads_desk() => {
+            let mut rows = state.app.enterprise_proposals(own).await?;
+            if let Some(status) = status {
+                labbridge_domain::proposal::ProposalStatus::parse(status)
+                    .map_err(|error| ApiError::invalid(error.to_string()))?;
+                rows.retain(|row| row.status == status);
+            }
+            rows
+        }
+        _ => state.app.proposals(status).await?,
+    };
     rows.retain(|row| caller.may_read_enterprise(&row.enterprise_id));
     Ok(Json(serde_json::json!({ "total": rows.len(), "proposals": rows })).into_response())
 }

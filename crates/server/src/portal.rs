@@ -16,9 +16,11 @@ use labbridge_app::matching::{Reasons, StoredProposal};
 use labbridge_app::portal::{EXAMPLE_NEED, FieldProblem, NeedInput, missing_aspects, need_kinds};
 use labbridge_app::proposals::{Actor, AnswerForm};
 use labbridge_domain::coverage::Gap;
+use labbridge_domain::model::PartnershipKind;
 use labbridge_domain::proposal::{DeclineReason, ProposalStatus};
 use labbridge_store::entity::need;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use crate::AppState;
 use crate::api::{ApiQuery, readable_proposal};
@@ -186,14 +188,22 @@ pub async fn home(
     };
     let f = PortalFrame::new(lang, "/portal", &session, &file.entry.enterprise.name);
     let suffix = if en { "?lang=en" } else { "" };
+    let names = partner_names(&state, &file.entry.partnerships).await?;
     let partnerships = file
         .entry
         .partnerships
         .iter()
         .map(|row| Cells {
             cells: vec![
-                row.kind.clone(),
-                row.partner.clone(),
+                match PartnershipKind::parse(&row.kind) {
+                    Ok(kind) if en => kind.code().replace('_', " "),
+                    Ok(kind) => kind.label().to_owned(),
+                    Err(_) => row.kind.clone(),
+                },
+                names
+                    .get(&(row.partner_kind.clone(), row.partner.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| row.partner.clone()),
                 row.valid_from.to_string(),
                 row.valid_to.map(|day| day.to_string()).unwrap_or_default(),
                 [
@@ -244,6 +254,37 @@ pub async fn home(
         notice,
         f,
     })
+}
+
+/// Names of the labs and experts among partnerships (an institution partner is named already).
+async fn partner_names(
+    state: &AppState,
+    partnerships: &[labbridge_store::entity::partnership::Model],
+) -> Result<HashMap<(String, String), String>, ApiError> {
+    let wanted = |kind: &str| -> Vec<String> {
+        partnerships
+            .iter()
+            .filter(|row| row.partner_kind == kind)
+            .map(|row| row.partner.clone())
+            .collect()
+    };
+    let store = &state.app.store;
+    let mut names = HashMap::new();
+    let labs = store
+        .labs_by_ids(&wanted("lab"))
+        .await
+        .map_err(labbridge_app::Error::from)?;
+    for lab in labs {
+        names.insert(("lab".to_owned(), lab.id), lab.name);
+    }
+    let experts = store
+        .experts_by_ids(&wanted("expert"))
+        .await
+        .map_err(labbridge_app::Error::from)?;
+    for expert in experts {
+        names.insert(("expert".to_owned(), expert.id), expert.name);
+    }
+    Ok(names)
 }
 
 /// The need form's state.
@@ -660,12 +701,16 @@ pub(crate) async fn contact_visible(
     let Some(own) = caller.own_enterprise() else {
         return Ok(false);
     };
-    Ok(state.app.proposals(None).await?.iter().any(|row| {
-        row.enterprise_id == own
-            && row.partner_kind == partner_kind
-            && row.partner_id == partner_id
-            && partner_agreed(&row.status)
-    }))
+    Ok(state
+        .app
+        .enterprise_proposals(own)
+        .await?
+        .iter()
+        .any(|row| {
+            row.partner_kind == partner_kind
+                && row.partner_id == partner_id
+                && partner_agreed(&row.status)
+        }))
 }
 
 /// The partner's e-mail address, when the partner agreed to the proposal.
@@ -697,8 +742,10 @@ async fn proposals_response(
     error: Option<String>,
 ) -> Result<Response, ApiError> {
     let en = lang == Lang::En;
-    let mut rows = state.app.proposals(None).await?;
-    rows.retain(|row| row.enterprise_id == session.enterprise_id);
+    let mut rows = state
+        .app
+        .enterprise_proposals(&session.enterprise_id)
+        .await?;
     // Proposals still under the bureau's review are the bureau's business.
     rows.retain(|row| {
         row.status != ProposalStatus::Proposed.code()

@@ -582,6 +582,18 @@ impl Store {
             .await?)
     }
 
+    /// Returns the proposals to one enterprise, oldest first (what its portal reads).
+    pub async fn proposals_of_enterprise(
+        &self,
+        enterprise_id: &str,
+    ) -> Result<Vec<proposal::Model>> {
+        Ok(proposal::Entity::find()
+            .filter(proposal::Column::EnterpriseId.eq(enterprise_id))
+            .order_by_asc(proposal::Column::Id)
+            .all(&self.database)
+            .await?)
+    }
+
     /// Returns every enterprise's name and town, by id.
     pub async fn enterprise_names(&self) -> Result<HashMap<String, (String, String)>> {
         let rows: Vec<(String, String, String)> = enterprise::Entity::find()
