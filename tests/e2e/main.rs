@@ -3,6 +3,7 @@
 //! Build it first (`cargo build -p labbridge-cli`; `tests/run` does), or point
 //! `LABBRIDGE_BIN` at a binary.
 
+mod abuse;
 mod assign;
 mod cli;
 mod mail;

@@ -5,23 +5,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{free_port, http_get, labbridge, wait_healthy};
+use crate::support::{free_port, http_get, labbridge, serve_demo, wait_healthy};
 
 #[test]
 fn serves_the_demo_county_and_shuts_down_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut child = labbridge(dir.path())
-        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let healthy = wait_healthy(port, Duration::from_secs(60));
-    if !healthy {
-        let _ = child.kill();
-    }
-    assert!(healthy, "server did not become healthy");
+    let (mut child, port) = serve_demo(dir.path(), Stdio::piped());
 
     let (status, body) = http_get(port, "/api/v1/coverage").expect("coverage");
     assert_eq!(status, 200);

@@ -92,6 +92,24 @@ pub fn wait_healthy(port: u16, limit: Duration) -> bool {
     false
 }
 
+/// Starts `labbridge serve --demo` on a free port with `dir` as its data directory and waits
+/// until it is healthy; returns the process and its port.
+pub fn serve_demo(dir: &Path, stderr: std::process::Stdio) -> (std::process::Child, u16) {
+    let port = free_port();
+    let mut child = labbridge(dir)
+        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn");
+    let healthy = wait_healthy(port, Duration::from_secs(90));
+    if !healthy {
+        let _ = child.kill();
+    }
+    assert!(healthy, "server did not become healthy");
+    (child, port)
+}
+
 /// Sends a request with a body and extra headers; returns (status, head, body).
 pub fn http_request(
     port: u16,

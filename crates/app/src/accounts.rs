@@ -26,6 +26,26 @@ use crate::{App, Error, Result};
 pub const SESSION_HOURS: i64 = 12;
 /// How long a personal API token lasts.
 pub const API_TOKEN_DAYS: i64 = 365;
+/// Sign-in attempts one login may make from one address within the window without a success.
+pub const SIGN_IN_LIMIT: u32 = 5;
+/// The sign-in window, in minutes: the lock lasts until it ends.
+pub const SIGN_IN_WINDOW_MINUTES: i64 = 15;
+
+/// How a sign-in ended.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the session's token (for the cookie) and the account.
+    Ok {
+        /// The session token.
+        token: String,
+        /// The account.
+        account: Account,
+    },
+    /// Wrong login or password, or a disabled account (one answer for all three).
+    Wrong,
+    /// Too many attempts for this login from this address: try again after the window.
+    Locked,
+}
 
 /// What an account may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -341,12 +361,51 @@ impl App {
     }
 
     /// Checks a login and password; on success starts a browser session and returns its token
-    /// (for the cookie) and the account. A wrong login, a wrong password and a disabled account
-    /// give the same answer.
+    /// (for the cookie) and the account. A wrong login, a wrong password, a disabled account and
+    /// a locked login give the same answer. (The sign-in page uses [`App::sign_in_from`], which
+    /// tells a lock apart and counts attempts per address.)
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<Option<(String, Account)>> {
-        let Some(row) = self.verified(login, password).await? else {
-            return Ok(None);
+        Ok(match self.sign_in_from(login, password, "-").await? {
+            SignIn::Ok { token, account } => Some((token, account)),
+            SignIn::Wrong | SignIn::Locked => None,
+        })
+    }
+
+    /// Signs in from `address`. Attempts are counted in the registry per login and address:
+    /// the [`SIGN_IN_LIMIT`]th attempt within [`SIGN_IN_WINDOW_MINUTES`] without a success
+    /// locks that pair for the rest of the window. The attempt takes its place in the count
+    /// before the password is checked, so attempts made in parallel cannot exceed the limit.
+    /// [`Error::Busy`] when too many passwords are being checked at once (nothing is counted).
+    pub async fn sign_in_from(&self, login: &str, password: &str, address: &str) -> Result<SignIn> {
+        let now = Utc::now();
+        let window = Duration::minutes(SIGN_IN_WINDOW_MINUTES);
+        let key = format!("{}|{address}", login.trim().to_lowercase());
+        if self
+            .store
+            .sign_in_locked(&key, SIGN_IN_LIMIT, window, now)
+            .await?
+        {
+            return Ok(SignIn::Locked);
+        }
+        let permit = self
+            .password_checks
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy("too many sign-ins at once; try again in a moment".into()))?;
+        if !self
+            .store
+            .reserve_sign_in(&key, SIGN_IN_LIMIT, window, now)
+            .await?
+        {
+            return Ok(SignIn::Locked);
+        }
+        let Some(row) = self.verified(login, password, permit).await? else {
+            if OsRng.next_u32().is_multiple_of(64) {
+                self.store.purge_sign_in_attempts(now - window).await?;
+            }
+            return Ok(SignIn::Wrong);
         };
+        self.store.clear_sign_in(&key).await?;
         let token = new_token();
         self.store
             .create_session(
@@ -356,7 +415,10 @@ impl App {
                 "web",
             )
             .await?;
-        Ok(Some((token, row.try_into()?)))
+        Ok(SignIn::Ok {
+            token,
+            account: row.try_into()?,
+        })
     }
 
     /// Issues a personal API token for an account (shown once; only its hash is kept).
@@ -379,28 +441,45 @@ impl App {
         Ok(token)
     }
 
-    async fn verified(&self, login: &str, password: &str) -> Result<Option<account::Model>> {
+    /// Checks the password under `permit`, which the check holds until it ends — even when the
+    /// caller has gone — so the checks running at once never exceed the permits.
+    async fn verified(
+        &self,
+        login: &str,
+        password: &str,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<Option<account::Model>> {
         let row = self.store.account_by_login(login.trim()).await?;
         let stored = row.as_ref().and_then(|row| row.password_hash.clone());
         let password = password.to_owned();
         // argon2 takes tens of milliseconds of CPU: off the async workers.
-        let verified = tokio::task::spawn_blocking(move || match stored {
-            Some(stored) => PasswordHash::new(&stored).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            }),
-            None => {
-                // Spend the same time as a real check, so timing does not reveal logins.
-                let _ = hash_password(&password);
-                false
-            }
+        let verified = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            check_password_hash(stored.as_deref(), &password)
         })
         .await
         .unwrap_or(false);
         Ok(row.filter(|row| verified && !row.disabled))
     }
+}
 
+/// Whether `password` matches the stored PHC string; with none stored, spends the time of a
+/// real check anyway, so timing does not reveal which logins exist.
+fn check_password_hash(stored: Option<&str>, password: &str) -> bool {
+    match stored {
+        Some(stored) => PasswordHash::new(stored).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        }),
+        None => {
+            let _ = hash_password(password);
+            false
+        }
+    }
+}
+
+impl App {
     /// The account signed in with this token, if the session is still valid now.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         self.session_at(token, Utc::now()).await

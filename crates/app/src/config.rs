@@ -12,6 +12,40 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+/// The shortest staff token accepted: 32 characters (e.g. `openssl rand -hex 16` gives 32).
+pub const STAFF_TOKEN_MIN_CHARS: usize = 32;
+
+/// A secret setting. It is kept as text but never printed: `Debug` shows `[redacted]`, so a
+/// logged `Settings` or an error that carries one does not leak it. Only [`Secret::expose`]
+/// gives the text, at the one place that compares it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
 /// The settings of one labbridge process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
@@ -23,9 +57,10 @@ pub struct Settings {
     pub county: Option<String>,
     /// The address `serve` listens on.
     pub addr: String,
-    /// The bearer token that lets bureau staff search needs over HTTP (unset: nobody can).
+    /// The bearer token that lets scripts act as bureau staff over HTTP (unset: nobody can).
+    /// At least [`STAFF_TOKEN_MIN_CHARS`] characters; never printed.
     #[serde(default)]
-    pub staff_token: Option<String>,
+    pub staff_token: Option<Secret>,
     /// Partners the matcher gives an enterprise with a gap at least (`LABBRIDGE_MIN_PARTNERS`).
     #[serde(default = "default_min_partners")]
     pub min_partners: u32,
@@ -270,15 +305,33 @@ const TYPED_KEYS: [&str; 17] = [
     "mail_retry_secs",
 ];
 
-/// The text settings given in the environment, verbatim.
-fn text_env() -> std::collections::BTreeMap<&'static str, String> {
-    TEXT_KEYS
-        .into_iter()
-        .filter_map(|key| {
-            let name = format!("LABBRIDGE_{}", key.to_uppercase());
-            std::env::var(name).ok().map(|value| (key, value))
-        })
-        .collect()
+/// Secret settings that may also be read from a file named by `LABBRIDGE_<KEY>_FILE` (a
+/// mounted secret, a file only the service's user reads), so that a password in the registry
+/// URL never has to be a flag that `ps` shows.
+const FILE_KEYS: [&str; 3] = ["database_url", "staff_token", "smtp_url"];
+
+/// The text settings given in the environment, verbatim, or in the files the `_FILE` variables
+/// name (their first line; the variable itself wins when both are set).
+fn text_env() -> Result<std::collections::BTreeMap<&'static str, String>> {
+    let mut values = std::collections::BTreeMap::new();
+    for key in TEXT_KEYS {
+        let name = format!("LABBRIDGE_{}", key.to_uppercase());
+        if let Ok(value) = std::env::var(&name) {
+            values.insert(key, value);
+        } else if FILE_KEYS.contains(&key)
+            && let Ok(path) = std::env::var(format!("{name}_FILE"))
+        {
+            let text = std::fs::read_to_string(&path).map_err(|error| {
+                Error::Config(format!("{name}_FILE: cannot read {path}: {error}"))
+            })?;
+            let value = text.lines().next().unwrap_or_default().trim().to_owned();
+            if value.is_empty() {
+                return Err(Error::Config(format!("{name}_FILE: {path} is empty")));
+            }
+            values.insert(key, value);
+        }
+    }
+    Ok(values)
 }
 
 impl Settings {
@@ -296,7 +349,7 @@ impl Settings {
         }
         let settings: Settings = figment
             .merge(Env::prefixed("LABBRIDGE_").only(&TYPED_KEYS))
-            .merge(Serialized::defaults(text_env()))
+            .merge(Serialized::defaults(text_env()?))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|error| Error::Config(error.to_string()))?;
@@ -322,6 +375,13 @@ impl Settings {
             return Err(Error::Config(format!(
                 "partners per enterprise: min {} and max {} must satisfy 0 ≤ min ≤ max, 1 ≤ max ≤ {PARTNERS_LIMIT}",
                 self.min_partners, self.max_partners
+            )));
+        }
+        if let Some(token) = &self.staff_token
+            && token.expose().chars().count() < STAFF_TOKEN_MIN_CHARS
+        {
+            return Err(Error::Config(format!(
+                "the staff token (LABBRIDGE_STAFF_TOKEN) must be at least {STAFF_TOKEN_MIN_CHARS} characters; make one with `openssl rand -hex 32`"
             )));
         }
         if self.idle_minutes == 0
@@ -390,6 +450,47 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// A staff token of digits only, long enough to be accepted.
+    const DIGITS: &str = "12345678901234567890123456789012345";
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn a_short_staff_token_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LABBRIDGE_STAFF_TOKEN", "s3cret");
+            let error = Settings::load(None, &Overrides::default()).expect_err("too short");
+            assert!(error.to_string().contains("at least 32"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn secrets_come_from_files() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("db-url", "postgres://app:pa55@db.example/labbridge\n")?;
+            jail.create_file("token", &format!("{DIGITS}\n"))?;
+            jail.set_env("LABBRIDGE_DATABASE_URL_FILE", "db-url");
+            jail.set_env("LABBRIDGE_STAFF_TOKEN_FILE", "token");
+            let settings = Settings::load(None, &Overrides::default()).expect("valid");
+            assert_eq!(
+                settings.database_url.as_deref(),
+                Some("postgres://app:pa55@db.example/labbridge")
+            );
+            assert_eq!(
+                settings.staff_token.as_ref().map(Secret::expose),
+                Some(DIGITS)
+            );
+            jail.set_env("LABBRIDGE_SMTP_URL_FILE", "missing-file");
+            let error = Settings::load(None, &Overrides::default()).expect_err("missing");
+            assert!(
+                error.to_string().contains("LABBRIDGE_SMTP_URL_FILE"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+
     #[test]
     #[allow(clippy::result_large_err)]
     fn layers_file_env_and_flags_in_order() {
@@ -401,7 +502,7 @@ mod tests {
             jail.set_env("LABBRIDGE_DATA_DIR", "from-env");
             jail.set_env("LABBRIDGE_MAX_PARTNERS", "2");
             jail.set_env("LABBRIDGE_SECURE_COOKIES", "true");
-            jail.set_env("LABBRIDGE_STAFF_TOKEN", "12345");
+            jail.set_env("LABBRIDGE_STAFF_TOKEN", DIGITS);
             jail.set_env("LABBRIDGE_BUREAU_EMAIL", "true");
             let flags = Overrides {
                 county: Some("370724".into()),
@@ -423,9 +524,13 @@ mod tests {
             assert_eq!((settings.min_partners, settings.max_partners), (1, 2));
             assert!(settings.secure_cookies);
             assert_eq!(
-                settings.staff_token.as_deref(),
-                Some("12345"),
+                settings.staff_token.as_ref().map(Secret::expose),
+                Some(DIGITS),
                 "digits stay text"
+            );
+            assert!(
+                !format!("{settings:?}").contains(DIGITS),
+                "the token never prints"
             );
             assert_eq!(settings.bureau_email.as_deref(), Some("true"));
             Ok(())

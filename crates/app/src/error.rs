@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Forbidden,
     /// A dependency (the database) is unavailable.
     Unavailable,
+    /// Too many requests of this kind at once, or from this caller: try again shortly.
+    Busy,
     /// A fault of ours.
     Internal,
 }
@@ -37,6 +39,9 @@ pub enum Error {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many at once: the caller should retry in a moment.
+    #[error("{0}")]
+    Busy(String),
     /// An import found bad rows; nothing was written.
     #[error("{0}")]
     Import(#[from] ImportFailure),
@@ -65,6 +70,7 @@ impl Error {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::Busy(_) => ErrorKind::Busy,
             Error::Store(labbridge_store::Error::Database(_)) => ErrorKind::Unavailable,
             Error::Search(labbridge_search::Error::Busy(_)) => ErrorKind::Conflict,
             Error::Search(_) => ErrorKind::Internal,

@@ -39,6 +39,9 @@ pub struct App {
     pub settings: Settings,
     /// The registry.
     pub store: Store,
+    /// Password checks (argon2, tens of milliseconds of CPU each) allowed at once; an attempt
+    /// beyond them is answered "busy" at once instead of queueing without bound.
+    password_checks: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -50,7 +53,12 @@ impl App {
             source,
         })?;
         let store = Store::connect(&settings.database_url()).await?;
-        Ok(Self { settings, store })
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Ok(Self {
+            settings,
+            store,
+            password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+        })
     }
 }
 

@@ -96,6 +96,7 @@ app_suite!(
     sign_in_checks_the_password_and_sessions_end,
     re_adding_resets_the_password_and_bad_accounts_are_refused,
     sessions_end_when_idle_disabled_or_ended,
+    parallel_sign_ins_cannot_pass_the_lock_out,
     demo_people_and_portal_needs,
     proposal_loop_moves_coverage,
     random_actions_follow_the_table,
@@ -1553,6 +1554,65 @@ async fn silence_brings_reminders_then_staff_then_expiry(fixture: &Fixture) {
     );
 }
 
+/// Attempts made at once take their places in the registry's count before their passwords are
+/// checked: however many run in parallel, no more than the limit are checked, the right
+/// password after them is refused from that address, and the same login from another address
+/// (the clerk at the bureau) still signs in.
+async fn parallel_sign_ins_cannot_pass_the_lock_out(fixture: &Fixture) {
+    use labbridge_app::accounts::{SIGN_IN_LIMIT, SignIn};
+    let app = &fixture.app;
+    app.add_account(&staff_account("Parallel-9"))
+        .await
+        .expect("add");
+    let mut checked = 0;
+    let mut locked = 0;
+    for round in 0..4 {
+        let attempts = (0..60).map(|attempt| {
+            let app = app.clone();
+            // The right password is the last of each round.
+            let password = if attempt == 59 { "Parallel-9" } else { "wrong" };
+            tokio::spawn(async move { app.sign_in_from("Wang.Li", password, "203.0.113.9").await })
+        });
+        for outcome in futures_join(attempts).await {
+            match outcome {
+                Ok(SignIn::Wrong) => checked += 1,
+                Ok(SignIn::Ok { .. }) => checked += 1,
+                Ok(SignIn::Locked) => locked += 1,
+                Err(Error::Busy(_)) => {}
+                Err(error) => panic!("round {round}: {error}"),
+            }
+        }
+    }
+    assert!(
+        checked <= SIGN_IN_LIMIT as usize,
+        "{checked} attempts checked, the limit is {SIGN_IN_LIMIT}"
+    );
+    assert!(locked > 0, "the rest were refused as locked");
+    assert!(matches!(
+        app.sign_in_from("wang.li", "Parallel-9", "203.0.113.9")
+            .await
+            .expect("q"),
+        SignIn::Locked
+    ));
+    assert!(matches!(
+        app.sign_in_from("wang.li", "Parallel-9", "198.51.100.7")
+            .await
+            .expect("q"),
+        SignIn::Ok { .. }
+    ));
+}
+
+async fn futures_join<T: Send + 'static>(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let tasks: Vec<_> = tasks.collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
+
 async fn sessions_end_when_idle_disabled_or_ended(fixture: &Fixture) {
     use chrono::{Duration, Utc};
     let app = &fixture.app;
@@ -1739,4 +1799,83 @@ async fn demo_people_and_portal_needs(fixture: &Fixture) {
     // The vocabulary for suggestions comes from the partners' fields.
     let words = app.field_vocabulary(50).await.expect("vocabulary");
     assert!(!words.is_empty() && words.len() <= 50);
+}
+
+/// The embedded default under concurrent writes: 8 writers × 50 exclusions (each a
+/// transaction that reads, then writes) while an import of 3,000 experts holds the write lock
+/// in its own transaction. On SQLite a transaction that began as a reader used to fail at
+/// once with "database is locked" (517) when another writer got in first; every write
+/// transaction now begins as a writer and waits its turn, so none fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sqlite_writes_never_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("registry.db").display()
+    );
+    let fixture = open(url, None).await;
+    let app = fixture.app.clone();
+    let year = chrono::Utc::now().year();
+    app.load_demo(year, Progress::Hidden).await.expect("demo");
+    let enterprises: Vec<String> = app
+        .store
+        .enterprise_names()
+        .await
+        .expect("names")
+        .into_keys()
+        .collect();
+    let experts = demo::synthetic_experts(3000, 11);
+    let path = fixture.path("experts.jsonl");
+    write_jsonl(&path, &experts);
+    let importer = {
+        let app = app.clone();
+        let path = path.clone();
+        tokio::spawn(async move {
+            app.import_file(ImportKind::Experts, &path, Progress::Hidden)
+                .await
+        })
+    };
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let app = app.clone();
+            let enterprises = enterprises.clone();
+            tokio::spawn(async move {
+                let mut failures = Vec::new();
+                for write in 0..50 {
+                    let exclusion = labbridge_app::matching::Exclusion {
+                        enterprise_id: enterprises[(writer * 50 + write) % enterprises.len()]
+                            .clone(),
+                        partner_kind: "expert".to_owned(),
+                        partner_id: format!("demo-expert-{:04}", writer * 50 + write + 1),
+                        reason: Some(format!("并发写入测试 {writer}-{write}")),
+                    };
+                    if let Err(error) = app
+                        .exclude(&exclusion, &labbridge_app::proposals::Actor::staff("test"))
+                        .await
+                    {
+                        failures.push(error.to_string());
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for writer in writers {
+        failures.extend(writer.await.expect("writer"));
+    }
+    let imported = importer
+        .await
+        .expect("importer")
+        .expect("the import succeeds");
+    assert_eq!(imported.created, 3000);
+    assert!(
+        failures.is_empty(),
+        "{} writes failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
+    let excluded = app.proposals(Some("excluded")).await.expect("proposals");
+    assert_eq!(excluded.len(), 400, "every exclusion landed");
+    fixture.finish().await;
 }

@@ -40,7 +40,7 @@ async fn open(dir: &std::path::Path) -> App {
     let settings = Settings {
         data_dir: dir.to_path_buf(),
         county: Some("370724".to_owned()),
-        staff_token: Some(TOKEN.to_owned()),
+        staff_token: Some(TOKEN.into()),
         ..Settings::default()
     };
     App::open(settings).await.expect("open")

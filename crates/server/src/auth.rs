@@ -431,7 +431,8 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErr
             .app
             .settings
             .staff_token
-            .as_deref()
+            .as_ref()
+            .map(labbridge_app::config::Secret::expose)
             .filter(|expected| !expected.is_empty())
             && same_secret(token, expected)
         {

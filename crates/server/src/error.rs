@@ -102,6 +102,7 @@ impl From<Error> for ApiError {
             ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ErrorKind::Busy => (StatusCode::TOO_MANY_REQUESTS, "busy"),
             ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let message = if status.is_server_error() {
@@ -119,7 +120,16 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let busy = self.status == StatusCode::TOO_MANY_REQUESTS;
+        let mut response = (self.status, Json(self.body)).into_response();
+        if busy {
+            // Too many at once: the client may try again in a second.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
 
@@ -245,6 +255,7 @@ pub async fn error_pages(
             401 | 403 => "forbidden",
             404 => "not_found",
             405 => "method_not_allowed",
+            408 => "timeout",
             409 => "conflict",
             429 => "too_many_requests",
             503 => "unavailable",

@@ -49,8 +49,8 @@ pub struct AppState {
     pub index: Option<Arc<SearchIndex>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
-    /// Failed sign-ins, per login, for the lock-out.
-    pub sign_in_guard: Arc<staff::SignInGuard>,
+    /// Sign-in rate limits of this process (the lock-out itself is in the registry).
+    pub sign_in_limits: Arc<staff::SignInLimits>,
     /// The month whose coverage snapshot this process knows is taken.
     pub snapshot_month: Arc<std::sync::Mutex<String>>,
     /// The fields labs and experts list, for the need form's suggestions, and when read.
@@ -64,7 +64,7 @@ impl AppState {
             app,
             index,
             metrics: Arc::new(metrics::Metrics::default()),
-            sign_in_guard: Arc::new(staff::SignInGuard::default()),
+            sign_in_limits: Arc::new(staff::SignInLimits::default()),
             snapshot_month: Arc::new(std::sync::Mutex::new(String::new())),
             vocabulary: Arc::new(std::sync::Mutex::new(None)),
         }
@@ -276,7 +276,21 @@ pub fn router(state: AppState) -> Router {
                 ))
             },
         ))
+        // A request that takes longer than a client would wait is ended (its transaction rolls
+        // back); the error pages below give the 408 its body.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // Bodies are small except the imports' files (their routes raise the limit).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::error_pages))
+        // Beyond this many requests in flight, more are answered 503 at once instead of
+        // queueing until memory or patience runs out.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            shed_load,
+        ))
         // Every answer, unless it set its own: no framing, no type sniffing, no caching of
         // pages that may show personal data, no inline script and no other site's resources.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -317,6 +331,33 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The largest request body outside the imports (forms and JSON are far smaller).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// How long one request may take before it is ended with 408.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// Requests served at once; more are answered 503 with `Retry-After`.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// Answers 503 at once when [`MAX_IN_FLIGHT`] requests are already being served.
+async fn shed_load(
+    axum::extract::State(permits): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match permits.try_acquire() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            let mut response = axum::response::IntoResponse::into_response(ApiError::unavailable(
+                "the server is busy; try again in a moment",
+            ));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
 }
 
 /// The content security policy: this site's scripts, styles and images only; inline style

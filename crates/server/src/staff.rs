@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use labbridge_app::accounts::{Account, Role, SESSION_HOURS};
+use labbridge_app::accounts::{Account, Role, SESSION_HOURS, SignIn};
 use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
 use labbridge_app::sort::pinyin_key;
 use labbridge_domain::proposal::{DeclineReason, GapCode, ProposalStatus};
@@ -24,58 +24,63 @@ use crate::pages::{Lang, render};
 /// The session cookie's name.
 pub const COOKIE: &str = "labbridge_session";
 
-/// Failed sign-ins a login may have within [`LOCK_WINDOW`] before it is locked for the rest of
-/// the window (password guessing needs thousands of tries; a person mistyping needs a few).
-pub const MAX_FAILURES: u32 = 5;
-/// The lock-out window.
-pub const LOCK_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The longest login accepted; longer ones are refused before anything is looked up, so the
+/// rate limiters' keys stay small.
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// The longest password accepted (argon2 hashes any length; a megabyte would only waste time).
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// Failed sign-ins per login, in this process's memory (several servers each count their own,
-/// which still bounds guessing to a few tries per window per server).
-#[derive(Debug, Default)]
-pub struct SignInGuard {
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+type Limiter = governor::RateLimiter<
+    String,
+    governor::state::keyed::HashMapStateStore<String>,
+    governor::clock::DefaultClock,
+>;
+
+/// Sign-in rate limits of this process, in front of the registry-held lock-out: per address
+/// (a flood from one machine) and per login (many machines guessing one login). They slow
+/// down; they never lock anyone out. Their keys are bounded (addresses; logins of at most
+/// [`MAX_LOGIN_CHARS`]) and idle keys are dropped now and then.
+#[derive(Debug)]
+pub struct SignInLimits {
+    by_address: Limiter,
+    by_login: Limiter,
+    calls: std::sync::atomic::AtomicU64,
 }
 
-impl SignInGuard {
-    fn key(login: &str) -> String {
-        login.trim().to_lowercase()
-    }
-
-    fn entries(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, std::time::Instant)>>
-    {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether the login is locked now.
-    pub fn locked(&self, login: &str) -> bool {
-        self.entries()
-            .get(&Self::key(login))
-            .is_some_and(|(count, since)| *count >= MAX_FAILURES && since.elapsed() < LOCK_WINDOW)
-    }
-
-    /// Counts a failure.
-    pub fn failed(&self, login: &str) {
-        let mut entries = self.entries();
-        if entries.len() > 10_000 {
-            entries.retain(|_, (_, since)| since.elapsed() < LOCK_WINDOW);
+impl Default for SignInLimits {
+    fn default() -> Self {
+        // 30 attempts a minute from one address (a bureau behind one NAT signs in at nine),
+        // 20 a minute for one login; both allow the whole minute's worth at once.
+        let per_minute = |count: u32| {
+            governor::Quota::per_minute(
+                std::num::NonZeroU32::new(count).unwrap_or(std::num::NonZeroU32::MIN),
+            )
+        };
+        Self {
+            by_address: governor::RateLimiter::hashmap(per_minute(30)),
+            by_login: governor::RateLimiter::hashmap(per_minute(20)),
+            calls: std::sync::atomic::AtomicU64::new(0),
         }
-        let entry = entries
-            .entry(Self::key(login))
-            .or_insert((0, std::time::Instant::now()));
-        if entry.1.elapsed() >= LOCK_WINDOW {
-            *entry = (0, std::time::Instant::now());
-        }
-        entry.0 += 1;
     }
+}
 
-    /// Forgets the failures of a login that signed in.
-    pub fn succeeded(&self, login: &str) {
-        self.entries().remove(&Self::key(login));
+impl SignInLimits {
+    /// Whether an attempt for `login` from `address` may go ahead now.
+    pub fn admit(&self, login: &str, address: &str) -> bool {
+        let calls = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if calls % 1024 == 1023 {
+            for limiter in [&self.by_address, &self.by_login] {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        }
+        self.by_address.check_key(&address.to_owned()).is_ok()
+            && self
+                .by_login
+                .check_key(&login.trim().to_lowercase())
+                .is_ok()
     }
 }
 
@@ -94,6 +99,8 @@ pub struct StaffTexts {
     wrong: &'static str,
     missing_credentials: &'static str,
     locked: &'static str,
+    busy: &'static str,
+    too_long: &'static str,
     heading: &'static str,
     signed_in_as: &'static str,
     sign_out: &'static str,
@@ -142,6 +149,8 @@ const ZH: StaffTexts = StaffTexts {
     wrong: "账号或密码不正确。",
     missing_credentials: "请输入账号和密码。",
     locked: "该账号登录失败次数过多，请 15 分钟后再试。",
+    busy: "登录请求过多，请稍候几秒再试。",
+    too_long: "账号或密码过长。",
     heading: "匹配建议",
     signed_in_as: "当前用户",
     sign_out: "退出登录",
@@ -190,6 +199,8 @@ const EN: StaffTexts = StaffTexts {
     wrong: "Wrong login or password.",
     missing_credentials: "Enter your login and password.",
     locked: "Too many failed sign-ins for this login; try again in 15 minutes.",
+    busy: "Too many sign-ins at the moment; try again in a few seconds.",
+    too_long: "The login or password is too long.",
     heading: "Partnership proposals",
     signed_in_as: "Signed in as",
     sign_out: "Sign out",
@@ -374,24 +385,50 @@ pub async fn login(
     if form.login.trim().is_empty() || form.password.is_empty() {
         return failure(t.missing_credentials, StatusCode::BAD_REQUEST);
     }
-    let guard = &state.sign_in_guard;
-    if guard.locked(&form.login) {
-        tracing::warn!(login = %form.login, "sign-in refused: too many failures");
-        state
-            .app
-            .audit(audit("refused", "-", "too many failures"))
-            .await?;
-        return failure(t.locked, StatusCode::TOO_MANY_REQUESTS);
+    if form.login.chars().count() > MAX_LOGIN_CHARS
+        || form.password.chars().count() > MAX_PASSWORD_CHARS
+    {
+        return failure(t.too_long, StatusCode::BAD_REQUEST);
     }
-    let Some((token, account)) = state.app.sign_in(&form.login, &form.password).await? else {
-        guard.failed(&form.login);
-        state
-            .app
-            .audit(audit("failed", "-", "wrong login or password"))
-            .await?;
-        return failure(t.wrong, StatusCode::UNAUTHORIZED);
+    if !state.sign_in_limits.admit(&form.login, &address) {
+        let mut response = failure(t.busy, StatusCode::TOO_MANY_REQUESTS)?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        return Ok(response);
+    }
+    let outcome = match state
+        .app
+        .sign_in_from(&form.login, &form.password, &address)
+        .await
+    {
+        Err(error) if error.kind() == labbridge_app::ErrorKind::Busy => {
+            let mut response = failure(t.busy, StatusCode::TOO_MANY_REQUESTS)?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(response);
+        }
+        other => other?,
     };
-    guard.succeeded(&form.login);
+    let (token, account) = match outcome {
+        SignIn::Ok { token, account } => (token, account),
+        SignIn::Locked => {
+            tracing::warn!(login = %form.login, %address, "sign-in refused: too many failures");
+            state
+                .app
+                .audit(audit("refused", "-", "too many failures"))
+                .await?;
+            return failure(t.locked, StatusCode::TOO_MANY_REQUESTS);
+        }
+        SignIn::Wrong => {
+            state
+                .app
+                .audit(audit("failed", "-", "wrong login or password"))
+                .await?;
+            return failure(t.wrong, StatusCode::UNAUTHORIZED);
+        }
+    };
     state
         .app
         .audit(audit("ok", account.role.code(), ""))

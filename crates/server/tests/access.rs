@@ -47,7 +47,7 @@ async fn world() -> World {
         database_url: Some("sqlite::memory:".to_owned()),
         county: None,
         addr: "127.0.0.1:0".to_owned(),
-        staff_token: Some(TOKEN.to_owned()),
+        staff_token: Some(TOKEN.into()),
         ..Settings::default()
     };
     let app = App::open(settings).await.expect("open");

@@ -9,6 +9,9 @@ use labbridge_server::{AppState, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The staff token of these tests (at least 32 characters, as the settings require).
+const SECRET: &str = "http-test-staff-token-0123456789abcdef";
+
 async fn demo_state() -> (AppState, tempfile::TempDir) {
     demo_state_with(None).await
 }
@@ -20,7 +23,7 @@ async fn demo_state_with(staff_token: Option<&str>) -> (AppState, tempfile::Temp
         database_url: Some("sqlite::memory:".to_owned()),
         county: None,
         addr: "127.0.0.1:0".to_owned(),
-        staff_token: staff_token.map(str::to_owned),
+        staff_token: staff_token.map(Into::into),
         ..Settings::default()
     };
     let app = App::open(settings).await.expect("open");
@@ -305,7 +308,7 @@ async fn any_text_is_a_valid_query() {
 
 #[tokio::test]
 async fn needs_are_for_staff_only() {
-    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let (state, _dir) = demo_state_with(Some(SECRET)).await;
     let (status, _, body) = get(&state, "/api/v1/search?q=%E6%8C%A4%E5%8E%8B&kind=need").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(json(&body)["code"], "forbidden");
@@ -319,7 +322,7 @@ async fn needs_are_for_staff_only() {
     let (status, body) = get_with(
         &state,
         "/api/v1/search?q=%E6%8C%A4%E5%8E%8B&kind=need",
-        "s3cret",
+        SECRET,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -335,7 +338,7 @@ async fn needs_are_for_staff_only() {
 
     let (status, _, _) = get(&state, "/api/v1/needs/demo-need-0001/similar").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = get_with(&state, "/api/v1/needs/demo-need-0001/similar", "s3cret").await;
+    let (status, body) = get_with(&state, "/api/v1/needs/demo-need-0001/similar", SECRET).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let similar = json(&body);
     assert!(
@@ -345,7 +348,7 @@ async fn needs_are_for_staff_only() {
             .iter()
             .all(|hit| hit["kind"] == "lab" || hit["kind"] == "expert")
     );
-    let (status, _) = get_with(&state, "/api/v1/needs/nope/similar", "s3cret").await;
+    let (status, _) = get_with(&state, "/api/v1/needs/nope/similar", SECRET).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -413,7 +416,7 @@ async fn search_and_detail_pages() {
 
 #[tokio::test]
 async fn proposals_are_listed_for_staff_only() {
-    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let (state, _dir) = demo_state_with(Some(SECRET)).await;
     let index = state.index.clone().expect("index");
     let report = state
         .app
@@ -431,7 +434,7 @@ async fn proposals_are_listed_for_staff_only() {
     let error: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(error["code"], "forbidden");
 
-    let (status, body) = get_with(&state, "/api/v1/proposals", "s3cret").await;
+    let (status, body) = get_with(&state, "/api/v1/proposals", SECRET).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let listed: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(
@@ -452,7 +455,7 @@ async fn proposals_are_listed_for_staff_only() {
     let (status, body) = get_with(
         &state,
         "/api/v1/proposals?status=declined_by_partner",
-        "s3cret",
+        SECRET,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -477,7 +480,7 @@ async fn post_json(
 
 #[tokio::test]
 async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
-    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let (state, _dir) = demo_state_with(Some(SECRET)).await;
     let index = state.index.clone().expect("index");
     let today = labbridge_app::today();
     let report = state
@@ -503,10 +506,10 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
         (status, error["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("forbidden"))
     );
-    let (status, row) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), &body).await;
+    let (status, row) = post_json(&state, "/api/v1/exclusions", Some(SECRET), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{row}");
     assert_eq!(row["status"], "excluded");
-    let (status, again) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), &body).await;
+    let (status, again) = post_json(&state, "/api/v1/exclusions", Some(SECRET), &body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], row["id"]);
 
@@ -522,7 +525,7 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
     assert!(!rerun.proposals.iter().any(|proposal| {
         proposal.enterprise_id == first.enterprise_id && proposal.partner_id == first.partner_id
     }));
-    let (status, listed) = get_with(&state, "/api/v1/proposals?status=excluded", "s3cret").await;
+    let (status, listed) = get_with(&state, "/api/v1/proposals?status=excluded", SECRET).await;
     assert_eq!(status, StatusCode::OK);
     let listed: Value = serde_json::from_str(&listed).expect("json");
     assert_eq!(listed["total"], 1);
@@ -541,7 +544,7 @@ async fn staff_exclusions_withdraw_a_proposal_and_keep_it_out() {
             StatusCode::BAD_REQUEST,
         ),
     ] {
-        let (status, error) = post_json(&state, "/api/v1/exclusions", Some("s3cret"), bad).await;
+        let (status, error) = post_json(&state, "/api/v1/exclusions", Some(SECRET), bad).await;
         assert_eq!(status, expected, "{bad}: {error}");
         assert!(
             error["code"].is_string() && error["message"].is_string(),
@@ -910,7 +913,7 @@ async fn repeated_failed_sign_ins_lock_the_login() {
 
 #[tokio::test]
 async fn the_proposal_loop_over_the_api_and_its_permissions() {
-    let (state, _dir) = demo_state_with(Some("s3cret")).await;
+    let (state, _dir) = demo_state_with(Some(SECRET)).await;
     let index = state.index.clone().expect("index");
     state
         .app
@@ -982,19 +985,19 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     let (status, outcome) = post_json(
         &state,
         "/api/v1/proposals/approve",
-        Some("s3cret"),
+        Some(SECRET),
         &format!("{{\"ids\": [{first}, 999999]}}"),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{outcome}");
     assert_eq!(outcome["done"], serde_json::json!([first]));
     assert_eq!(outcome["skipped"][0]["id"], 999999);
-    let (status, body) = post_json(&state, "/api/v1/proposals/approve", Some("s3cret"), "{}").await;
+    let (status, body) = post_json(&state, "/api/v1/proposals/approve", Some(SECRET), "{}").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = post_json(
         &state,
         &format!("/api/v1/proposals/{second}/reject"),
-        Some("s3cret"),
+        Some(SECRET),
         "{}",
     )
     .await;
@@ -1002,7 +1005,7 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     let (status, body) = post_json(
         &state,
         &format!("/api/v1/proposals/{second}/reject"),
-        Some("s3cret"),
+        Some(SECRET),
         "{\"reason\": \"企业已停产\"}",
     )
     .await;
@@ -1012,7 +1015,7 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     let (status, body) = post_json(
         &state,
         &format!("/api/v1/proposals/{second}/reject"),
-        Some("s3cret"),
+        Some(SECRET),
         "{\"reason\": \"again\"}",
     )
     .await;
@@ -1026,7 +1029,7 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     let (status, body) = post_json(
         &state,
         &format!("/api/v1/proposals/{first}/evidence"),
-        Some("s3cret"),
+        Some(SECRET),
         "{\"kind\": \"技术开发合同\", \"valid_from\": \"2026-01-01\"}",
     )
     .await;
@@ -1037,15 +1040,15 @@ async fn the_proposal_loop_over_the_api_and_its_permissions() {
     );
 
     // The detail has the timeline; the outbox has the partner's mail, pending (no SMTP here).
-    let (status, body) = get_with(&state, &format!("/api/v1/proposals/{first}"), "s3cret").await;
+    let (status, body) = get_with(&state, &format!("/api/v1/proposals/{first}"), SECRET).await;
     assert_eq!(status, StatusCode::OK);
     let detail = json(&body);
     assert_eq!(detail["events"][1]["actor"], "api-token");
     assert_eq!(detail["mail"][0]["status"], "pending");
-    let (status, body) = get_with(&state, "/api/v1/outbox?status=pending", "s3cret").await;
+    let (status, body) = get_with(&state, "/api/v1/outbox?status=pending", SECRET).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["mail"].as_array().expect("mail").len(), 1);
-    let (status, body) = get_with(&state, "/api/v1/outbox?status=lost", "s3cret").await;
+    let (status, body) = get_with(&state, "/api/v1/outbox?status=lost", SECRET).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     // The answer page: unknown links are a Chinese page, a GET of a real one changes nothing.

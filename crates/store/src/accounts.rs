@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::Result;
-use crate::entity::{account, audit_event, session};
+use crate::entity::{account, audit_event, session, sign_in_attempt};
 use crate::registry::Store;
 
 /// How often a session's last use is written back (a write per request would be wasteful; the
@@ -293,6 +293,87 @@ impl Store {
             .all(&self.database)
             .await?;
         Ok((rows, total))
+    }
+
+    /// Takes one place in the sign-in attempts of `key` (a login and an address) before its
+    /// password is checked: `true` when fewer than `limit` attempts were counted since the window
+    /// began (a window older than `window` starts again), `false` when the key is locked. Each
+    /// step is a single statement, so parallel attempts — from one process or several on the
+    /// same database — cannot take more than `limit` places between them.
+    pub async fn reserve_sign_in(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        sign_in_attempt::Entity::insert(sign_in_attempt::ActiveModel {
+            key: ActiveValue::Set(key.to_owned()),
+            attempts: ActiveValue::Set(0),
+            window_start: ActiveValue::Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(sign_in_attempt::Column::Key)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.database)
+        .await?;
+        // A window that has passed starts again with this attempt as its first.
+        let restarted = sign_in_attempt::Entity::update_many()
+            .col_expr(sign_in_attempt::Column::Attempts, Expr::value(1))
+            .col_expr(sign_in_attempt::Column::WindowStart, Expr::value(now))
+            .filter(sign_in_attempt::Column::Key.eq(key))
+            .filter(sign_in_attempt::Column::WindowStart.lt(now - window))
+            .exec(&self.database)
+            .await?;
+        if restarted.rows_affected == 1 {
+            return Ok(true);
+        }
+        let counted = sign_in_attempt::Entity::update_many()
+            .col_expr(
+                sign_in_attempt::Column::Attempts,
+                Expr::col(sign_in_attempt::Column::Attempts).add(1),
+            )
+            .filter(sign_in_attempt::Column::Key.eq(key))
+            .filter(sign_in_attempt::Column::Attempts.lt(limit))
+            .exec(&self.database)
+            .await?;
+        Ok(counted.rows_affected == 1)
+    }
+
+    /// Whether `key` has used its `limit` attempts within the window (no place is taken).
+    pub async fn sign_in_locked(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        Ok(sign_in_attempt::Entity::find_by_id(key.to_owned())
+            .one(&self.database)
+            .await?
+            .is_some_and(|row| row.attempts >= limit && row.window_start >= now - window))
+    }
+
+    /// Forgets the attempts of `key` (its sign-in succeeded).
+    pub async fn clear_sign_in(&self, key: &str) -> Result<()> {
+        sign_in_attempt::Entity::delete_by_id(key.to_owned())
+            .exec(&self.database)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes attempt counts whose window began before `before` (they lock nothing any more).
+    pub async fn purge_sign_in_attempts(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(sign_in_attempt::Entity::delete_many()
+            .filter(sign_in_attempt::Column::WindowStart.lt(before))
+            .exec(&self.database)
+            .await?
+            .rows_affected)
     }
 
     /// Deletes audit lines older than `before`; returns how many.

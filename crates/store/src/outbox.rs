@@ -151,7 +151,6 @@ impl Store {
     /// Records a delivery: the row is sent, and the proposal it carries moves with it, in one
     /// transaction. A row no longer leased by this worker is still marked (the mail went out).
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>, delivery: Delivery) -> Result<()> {
-        use sea_orm::TransactionTrait;
         let sent = outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::value(MailStatus::Sent.code()))
             .col_expr(outbox::Column::SentAt, Expr::value(now))
@@ -168,7 +167,7 @@ impl Store {
             sent.exec(&self.database).await?;
             return Ok(());
         };
-        let transaction = self.database.begin().await?;
+        let transaction = self.begin().await?;
         sent.exec(&transaction).await?;
         let moved = proposal::Entity::update_many()
             .col_expr(proposal::Column::Status, Expr::value(to.code()))

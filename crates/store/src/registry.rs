@@ -1,4 +1,16 @@
 //! The [`Store`]: connection, migrations, batched upserts and the reads the use cases need.
+//!
+//! **Writes on SQLite never fail because another is under way.** SQLite allows one writer at a
+//! time. A transaction begun the default way (`BEGIN DEFERRED`) starts as a reader and asks
+//! for the write lock at its first write; if another writer committed in between, SQLite
+//! cannot honour its snapshot and answers `SQLITE_BUSY_SNAPSHOT` (517, "database is locked")
+//! at once — the busy timeout does not apply, so such writes failed under load. Every write
+//! transaction here begins as a writer (`BEGIN IMMEDIATE`, [`Store::begin`]): it waits for the
+//! lock up front, under the busy timeout, and then nothing can invalidate it. Single-statement
+//! writes take the lock at once and wait the same way. We chose this over one writer task
+//! because it keeps the use cases' own transactions (and PostgreSQL, where the mode is
+//! ignored and writers run in parallel) unchanged; the cost is that writers queue behind a
+//! long import for up to [`BUSY_TIMEOUT`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,6 +30,9 @@ use crate::entity::{
     enterprise, expert, expert_program, lab, need, partnership, program, proposal, rd_institution,
 };
 use crate::{Error, Result};
+
+/// How long a write waits for SQLite's write lock before it gives up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Parameters per statement we allow ourselves: below SQLite's 32,766 and PostgreSQL's 65,535.
 pub(crate) const MAX_PARAMETERS: usize = 30_000;
@@ -122,7 +137,7 @@ impl Store {
                 sqlite
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(30))
+                    .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
             });
         if url.contains(":memory:") || url.contains("mode=memory") {
@@ -155,9 +170,16 @@ impl Store {
         Ok(self.database.ping().await?)
     }
 
-    /// Starts a transaction; writes go through it and land together on commit.
+    /// Starts a write transaction; writes go through it and land together on commit. On
+    /// SQLite it begins as a writer (`BEGIN IMMEDIATE`, see the module docs).
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.database.begin().await?)
+        Ok(self
+            .database
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
     }
 
     /// Counts the records of each kind.

@@ -12,8 +12,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const binary = process.env.LABBRIDGE_BIN ?? join(here, '../../../target/debug/labbridge');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Where screenshots go. */
-export const results = join(here, '../test-results');
+/** Where screenshots go: every page's, under target/screenshots. */
+export const results = join(here, '../../../target/screenshots');
 
 function freePort() {
   return new Promise((resolve, reject) => {

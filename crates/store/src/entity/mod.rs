@@ -18,3 +18,4 @@ pub mod proposal_event;
 pub mod rd_institution;
 pub mod registry_setting;
 pub mod session;
+pub mod sign_in_attempt;
