@@ -354,7 +354,10 @@ fn the_county_is_remembered_and_settings_of_digits_stay_text() {
     let numeric = run(labbridge(dir.path())
         .arg("coverage")
         .env("LABBRIDGE_COUNTY", "370724")
-        .env("LABBRIDGE_STAFF_TOKEN", "12345"));
+        .env(
+            "LABBRIDGE_STAFF_TOKEN",
+            "12345678901234567890123456789012345",
+        ));
     assert!(numeric.status.success(), "{}", stderr(&numeric));
 
     // After the demo, an import needs no county: the registry remembers 临朐县.

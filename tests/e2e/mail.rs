@@ -14,7 +14,7 @@ use crate::support::{
 };
 
 const FROM: &str = "临朐县科技局 <kjj@linqu.example.cn>";
-const STAFF_TOKEN: &str = "e2e-staff-token-0123456789";
+const STAFF_TOKEN: &str = "e2e-staff-token-0123456789abcdefghijk";
 
 /// `labbridge` with the mail settings of a test.
 fn with_mail(dir: &std::path::Path, smtp: &str, base_url: &str) -> Command {

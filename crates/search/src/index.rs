@@ -310,7 +310,36 @@ impl SearchIndex {
         let index = Index::open_in_dir(path).ok()?;
         let payload = index.load_metas().ok()?.payload?;
         let checkpoint: Checkpoint = serde_json::from_str(&payload).ok()?;
+        if let Err(damage) = Self::check_segments(&index) {
+            tracing::warn!(path = %path.display(), %damage, "search index damaged");
+            return None;
+        }
         Some((index, checkpoint))
+    }
+
+    /// Checks every segment the index lists: each must open (a missing or truncated file fails
+    /// here, as it would later in the middle of serving) and every file's checksum must match
+    /// (a flipped bit). The index is derived from the registry, so a damaged one is simply
+    /// rebuilt; this is what lets `open` tell that it must be.
+    fn check_segments(index: &Index) -> std::result::Result<(), String> {
+        for segment in index
+            .searchable_segments()
+            .map_err(|error| error.to_string())?
+        {
+            tantivy::SegmentReader::open(&segment)
+                .map_err(|error| format!("segment {}: {error}", segment.id().uuid_string()))?;
+        }
+        let damaged = index
+            .validate_checksum()
+            .map_err(|error| error.to_string())?;
+        if let Some(file) = damaged.iter().next() {
+            return Err(format!(
+                "{} file(s) with a wrong checksum, e.g. {}",
+                damaged.len(),
+                file.display()
+            ));
+        }
+        Ok(())
     }
 
     fn reset_directory(path: &Path) -> Result<()> {
@@ -1022,5 +1051,63 @@ mod tests {
         let (reopened, opened) = SearchIndex::open(dir.path()).expect("reopen corrupt");
         assert_eq!(opened, Opened::NeedsRebuild);
         assert!(reopened.is_empty());
+    }
+
+    /// A segment file that is missing, cut short or has a flipped byte is found when the index
+    /// is opened, which then asks for a rebuild instead of failing later.
+    #[test]
+    fn a_damaged_segment_is_found_at_open() {
+        type Damage = fn(&std::path::Path);
+        let damages: [(&str, Damage); 3] = [
+            ("missing", |file| {
+                std::fs::remove_file(file).expect("remove")
+            }),
+            ("truncated", |file| {
+                let bytes = std::fs::read(file).expect("read");
+                std::fs::write(file, &bytes[..bytes.len() / 2]).expect("truncate");
+            }),
+            ("flipped", |file| {
+                let mut bytes = std::fs::read(file).expect("read");
+                let middle = bytes.len() / 3;
+                bytes[middle] ^= 0x5a;
+                std::fs::write(file, bytes).expect("flip");
+            }),
+        ];
+        for extension in ["idx", "store", "term", "fast"] {
+            for (name, damage) in damages {
+                let dir = tempfile::tempdir().expect("tempdir");
+                {
+                    let (index, _) = SearchIndex::open(dir.path()).expect("open");
+                    index
+                        .rebuild(
+                            (0..50)
+                                .map(|n| {
+                                    expert(
+                                        &format!("x{n}"),
+                                        "王伟",
+                                        "北京科技大学",
+                                        &["铝合金"],
+                                        "铝合金 热处理 挤压",
+                                    )
+                                })
+                                .collect::<Vec<_>>(),
+                            None,
+                            |_| {},
+                        )
+                        .expect("rebuild");
+                }
+                let file = std::fs::read_dir(dir.path())
+                    .expect("list")
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .find(|path| path.extension().is_some_and(|found| found == extension))
+                    .unwrap_or_else(|| panic!("a .{extension} file"));
+                damage(&file);
+                let (reopened, opened) = SearchIndex::open(dir.path())
+                    .unwrap_or_else(|error| panic!("{name} .{extension}: {error}"));
+                assert_eq!(opened, Opened::NeedsRebuild, "{name} .{extension}");
+                assert!(reopened.is_empty(), "{name} .{extension}");
+            }
+        }
     }
 }

@@ -5,8 +5,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use labbridge_app::coverage::{CoverageReport, GroupRow};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi};
 
 use crate::AppState;
@@ -94,22 +94,64 @@ pub async fn coverage(
     get,
     path = "/healthz",
     responses(
-        (status = 200, description = "The registry answers"),
-        (status = 503, description = "The registry does not answer", body = ErrorBody),
+        (status = 200, description = "Every part answers: `{\"status\":\"ok\",\"registry\":{\"ok\",\"backend\"},\"index\":{\"ok\",\"documents\"}}`"),
+        (status = 503, description = "A part does not answer: `code`, `message` naming it, and the same parts", body = ErrorBody),
     )
 )]
-/// 200 when the registry answers.
-pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state
-        .app
-        .store
-        .ping()
-        .await
-        .map_err(labbridge_app::Error::from)?;
-    Ok(
-        Json(serde_json::json!({"status": "ok", "registry": state.app.store.backend_name()}))
-            .into_response(),
+/// Each part's health, within 2 s whatever is down: 200 when the registry and the index
+/// answer; 503 naming the part that does not and why (a registry that cannot be reached says
+/// so with the cause, not only that the pool timed out).
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let registry = registry_health(&state).await;
+    let index = match &state.index {
+        Some(index) => serde_json::json!({"ok": true, "documents": index.len()}),
+        None => {
+            serde_json::json!({"ok": false, "error": "no search index is open in this process"})
+        }
+    };
+    let mut problems = Vec::new();
+    if let Some(error) = registry["error"].as_str() {
+        problems.push(format!("registry: {error}"));
+    }
+    if let Some(error) = index["error"].as_str() {
+        problems.push(format!("index: {error}"));
+    }
+    if problems.is_empty() {
+        return Json(serde_json::json!({"status": "ok", "registry": registry, "index": index}))
+            .into_response();
+    }
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({
+            "code": "unavailable",
+            "message": problems.join("; "),
+            "status": "down",
+            "registry": registry,
+            "index": index,
+        })),
     )
+        .into_response()
+}
+
+/// How long `/healthz` waits for the registry before it says the registry does not answer.
+const HEALTH_PING: std::time::Duration = std::time::Duration::from_millis(1200);
+/// How long it then spends on a fresh connection to learn why.
+const HEALTH_PROBE: std::time::Duration = std::time::Duration::from_millis(600);
+
+async fn registry_health(state: &AppState) -> serde_json::Value {
+    let backend = state.app.store.backend_name();
+    let failure = match tokio::time::timeout(HEALTH_PING, state.app.store.ping()).await {
+        Ok(Ok(())) => return serde_json::json!({"ok": true, "backend": backend}),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("no answer within {} ms", HEALTH_PING.as_millis()),
+    };
+    // The pool only says it timed out; a connection of our own says why.
+    let cause = labbridge_app::Store::probe(&state.app.settings.database_url(), HEALTH_PROBE)
+        .await
+        .err()
+        .map(|cause| format!(" ({cause})"))
+        .unwrap_or_default();
+    serde_json::json!({"ok": false, "backend": backend, "error": format!("{failure}{cause}")})
 }
 
 #[derive(OpenApi)]
@@ -154,6 +196,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         GroupRow,
         ErrorBody,
         labbridge_app::matching::StoredProposal,
+        ProposalList,
         labbridge_app::matching::Exclusion,
         labbridge_app::proposals::ProposalDetail,
         labbridge_app::proposals::TimelineEvent,
@@ -417,7 +460,7 @@ pub struct ProposalsQuery {
     path = "/api/v1/proposals",
     params(ProposalsQuery),
     responses(
-        (status = 200, description = "The matcher's proposals with their reasons", body = [labbridge_app::matching::StoredProposal]),
+        (status = 200, description = "The matcher's proposals with their reasons", body = ProposalList),
         (status = 403, description = "Staff only", body = ErrorBody),
     )
 )]
@@ -446,7 +489,20 @@ pub async fn proposals(
         _ => state.app.proposals(status).await?,
     };
     rows.retain(|row| caller.may_read_enterprise(&row.enterprise_id));
-    Ok(Json(serde_json::json!({ "total": rows.len(), "proposals": rows })).into_response())
+    Ok(Json(ProposalList {
+        total: rows.len(),
+        proposals: rows,
+    })
+    .into_response())
+}
+
+/// The proposals a caller may read.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProposalList {
+    /// How many.
+    pub total: usize,
+    /// The proposals, best first per enterprise.
+    pub proposals: Vec<labbridge_app::matching::StoredProposal>,
 }
 
 #[utoipa::path(

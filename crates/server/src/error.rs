@@ -286,8 +286,15 @@ pub async fn error_pages(
         status: status.as_u16(),
         heading,
         explanation,
-        // A 5xx says nothing more (its cause is logged); others name what went wrong.
-        detail: if status.is_server_error() {
+        // A 5xx says nothing more (its cause is logged); others name what went wrong — on a
+        // Chinese page only when the message is Chinese (an English technical message would
+        // only confuse; the explanation above already says it in Chinese).
+        detail: if status.is_server_error()
+            || (!english
+                && !message
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+        {
             String::new()
         } else {
             message

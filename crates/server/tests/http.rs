@@ -163,7 +163,28 @@ async fn health_metrics_and_openapi_answer() {
     let (state, _dir) = demo_state().await;
     let (status, _, body) = get(&state, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(json(&body)["registry"], "sqlite");
+    let health = json(&body);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["registry"]["backend"], "sqlite");
+    assert!(
+        health["index"]["documents"]
+            .as_u64()
+            .is_some_and(|count| count > 3000),
+        "{health}"
+    );
+    // Without an index the health says which part is missing, as an error body.
+    let bare = AppState::new(state.app.clone(), None);
+    let (status, _, body) = get(&bare, "/healthz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let health = json(&body);
+    assert_eq!(health["code"], "unavailable");
+    assert!(
+        health["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("index:")),
+        "{health}"
+    );
+    assert_eq!(health["registry"]["ok"], true);
 
     let _ = get(&state, "/api/v1/coverage").await;
     let (status, content_type, body) = get(&state, "/metrics").await;

@@ -31,6 +31,9 @@ use crate::entity::{
 };
 use crate::{Error, Result};
 
+/// How long a request waits for a registry connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a write waits for SQLite's write lock before it gives up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -132,7 +135,10 @@ impl Store {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(30))
+            // A request waits this long for a connection, then fails with 503 (a client gives
+            // up after seconds, not minutes).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_timeout(ACQUIRE_TIMEOUT)
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .journal_mode(SqliteJournalMode::Wal)
@@ -149,6 +155,29 @@ impl Store {
         let database = Database::connect(options).await?;
         Migrator::up(&database, None).await?;
         Ok(Self { database })
+    }
+
+    /// Opens one connection of its own to `url` and closes it, within `limit`: the error says
+    /// why the registry cannot be reached (refused, unknown host, authentication …), which a
+    /// pool that timed out cannot.
+    pub async fn probe(url: &str, limit: Duration) -> std::result::Result<(), String> {
+        use sea_orm::sqlx::Connection;
+        // One connection of sqlx's own: a pool would retry until its timeout and keep the
+        // cause to itself.
+        let attempt = async {
+            if url.starts_with("postgres") {
+                let connection = sea_orm::sqlx::PgConnection::connect(url).await?;
+                connection.close().await
+            } else {
+                let connection = sea_orm::sqlx::SqliteConnection::connect(url).await?;
+                connection.close().await
+            }
+        };
+        match tokio::time::timeout(limit, attempt).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no connection within {} ms", limit.as_millis())),
+        }
     }
 
     /// Returns the connection, for use cases that build their own queries.

@@ -693,3 +693,33 @@ async fn coverage_rows_agree_with_the_roster(store: &Store) {
     latest.sort();
     assert_eq!(latest, [("a".to_owned(), 5), ("b".to_owned(), 2)]);
 }
+
+/// A registry that cannot be reached is reported with its cause within the limit, not after
+/// a pool's long timeout.
+#[tokio::test]
+async fn an_unreachable_registry_is_reported_with_its_cause() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let started = std::time::Instant::now();
+    let error = Store::probe(
+        &format!("postgres://root@127.0.0.1:{port}/labbridge"),
+        std::time::Duration::from_millis(800),
+    )
+    .await
+    .expect_err("nothing listens");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(error.to_lowercase().contains("refused"), "{error}");
+    let missing = Store::probe(
+        "sqlite:///nonexistent-dir/labbridge.db",
+        std::time::Duration::from_millis(800),
+    )
+    .await
+    .expect_err("no such directory");
+    assert!(!missing.is_empty());
+    assert!(
+        Store::probe(&sqlite_memory_url(), std::time::Duration::from_millis(800))
+            .await
+            .is_ok()
+    );
+}
