@@ -5,6 +5,7 @@
 
 mod abuse;
 mod assign;
+mod backup;
 mod cli;
 mod mail;
 mod serve;

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod assign;
+pub mod backup;
 pub mod config;
 pub mod coverage;
 pub mod dashboard;

@@ -129,6 +129,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the SQLite registry while it is in use (PostgreSQL: pg_dump).
+    Backup {
+        /// The new file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup back as the registry (stop `serve` first); the search index is rebuilt at the
+    /// next start. The registry it replaces is kept as labbridge.db.before-restore.
+    Restore {
+        /// A file written by `labbridge backup`.
+        file: PathBuf,
+    },
     /// Manage sign-in accounts: staff, admin, auditor, enterprise users; disable one, end its
     /// sessions, issue a personal API token.
     Account {
@@ -468,6 +480,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    if let Command::Restore { file } = &cli.command {
+        // Before the registry is opened: nothing of this process may hold it.
+        let target = labbridge_app::backup::restore(&settings, file).await?;
+        println!(
+            "restored {} into {}; the search index is rebuilt at the next start",
+            file.display(),
+            target.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let app = App::open(settings).await?;
     let progress = Progress::Terminal;
     match cli.command {
@@ -525,6 +547,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ));
             }
         }
+        Command::Backup { out } => {
+            let bytes = app.backup(&out).await?;
+            println!("backup written: {} ({bytes} bytes)", out.display());
+        }
+        Command::Restore { .. } => unreachable!("handled before the registry is opened"),
         Command::Account { action } => match action {
             AccountAction::Add {
                 login,

@@ -34,7 +34,7 @@ pub use outbox::{Delivery, MailStatus, NewMail};
 pub use proposals::ProposalChange;
 pub use registry::{
     Counts, EnterpriseRecord, ExpertRecord, RecordKind, RosterEntry, Searchable, Store,
-    sqlite_url_for,
+    check_registry_file, sqlite_url_for,
 };
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,

@@ -123,6 +123,31 @@ pub fn sqlite_url_for(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
+/// Opens a SQLite file read-only and checks that it holds a labbridge registry (its
+/// migrations), without changing it; the error says what is wrong.
+pub async fn check_registry_file(file: &Path) -> std::result::Result<(), String> {
+    use sea_orm::sqlx::{Connection, Row};
+    if !file.is_file() {
+        return Err("no such file".into());
+    }
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let mut connection = sea_orm::sqlx::SqliteConnection::connect(&url)
+        .await
+        .map_err(|error| error.to_string())?;
+    let row = sea_orm::sqlx::query(
+        "SELECT (SELECT count(*) FROM seaql_migrations), (SELECT count(*) FROM enterprises)",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .map_err(|error| error.to_string())?;
+    let migrations: i64 = row.try_get(0).map_err(|error| error.to_string())?;
+    let _ = connection.close().await;
+    if migrations == 0 {
+        return Err("it has no migrations".into());
+    }
+    Ok(())
+}
+
 /// The registry.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -178,6 +203,20 @@ impl Store {
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err(format!("no connection within {} ms", limit.as_millis())),
         }
+    }
+
+    /// Writes a consistent copy of a SQLite registry to `out` while it is in use (`VACUUM
+    /// INTO` reads one snapshot; writers go on).
+    pub async fn backup_to(&self, out: &Path) -> Result<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+        self.database
+            .execute_raw(Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Sqlite,
+                "VACUUM INTO ?",
+                [out.to_string_lossy().into_owned().into()],
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Returns the connection, for use cases that build their own queries.
