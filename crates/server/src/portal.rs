@@ -751,10 +751,17 @@ async fn proposals_response(
         row.status != ProposalStatus::Proposed.code()
             && row.status != ProposalStatus::Excluded.code()
     });
-    let enterprise = rows
-        .first()
-        .map(|row| row.enterprise.clone())
-        .unwrap_or_default();
+    let enterprise = match rows.first() {
+        Some(row) => row.enterprise.clone(),
+        None => state
+            .app
+            .store
+            .enterprise(&session.enterprise_id)
+            .await
+            .map_err(labbridge_app::Error::from)?
+            .map(|enterprise| enterprise.name)
+            .unwrap_or_default(),
+    };
     let f = PortalFrame::new(lang, "/portal/proposals", session, &enterprise);
     let suffix = if en { "?lang=en" } else { "" };
     let mut views = Vec::with_capacity(rows.len());
