@@ -57,6 +57,7 @@ where
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// The roster year; defaults to the latest.
+    #[param(minimum = 1990, maximum = 2100)]
     pub year: Option<i32>,
 }
 
@@ -197,6 +198,7 @@ async fn registry_health(state: &AppState) -> serde_json::Value {
         ErrorBody,
         labbridge_app::matching::StoredProposal,
         ProposalList,
+        MailList,
         labbridge_app::matching::Exclusion,
         labbridge_app::proposals::ProposalDetail,
         labbridge_app::proposals::TimelineEvent,
@@ -334,8 +336,10 @@ pub struct SearchQuery {
     /// The text, as typed; empty browses.
     pub q: Option<String>,
     /// `expert`, `lab`, `program` (`need` for staff); several may be comma-separated.
+    #[param(pattern = "^((expert|lab|program|need)(,(expert|lab|program|need))*)?$")]
     pub kind: Option<String>,
-    /// Page size, 10 by default, at most 100.
+    /// Page size, 10 by default; more than 100 is taken as 100.
+    #[param(minimum = 0, maximum = 2147483647)]
     pub limit: Option<usize>,
     /// Hits to skip.
     pub offset: Option<usize>,
@@ -424,6 +428,7 @@ pub struct InstitutionsQuery {
     /// The subject, e.g. 铝合金热处理.
     pub q: String,
     /// How many institutions, 10 by default.
+    #[param(minimum = 0, maximum = 2147483647)]
     pub limit: Option<usize>,
 }
 
@@ -452,6 +457,9 @@ pub struct ProposalsQuery {
     /// Only this status: `proposed`, `approved`, `rejected`, `sent`, `accepted_by_partner`,
     /// `declined_by_partner`, `accepted`, `declined_by_enterprise`, `active`, `withdrawn`,
     /// `expired`, `superseded`, `excluded`.
+    #[param(
+        pattern = "^(proposed|approved|rejected|sent|accepted_by_partner|declined_by_partner|accepted|declined_by_enterprise|active|withdrawn|expired|superseded|excluded)?$"
+    )]
     pub status: Option<String>,
 }
 
@@ -461,6 +469,7 @@ pub struct ProposalsQuery {
     params(ProposalsQuery),
     responses(
         (status = 200, description = "The matcher's proposals with their reasons", body = ProposalList),
+        (status = 400, description = "Unknown status", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
     )
 )]
@@ -545,6 +554,7 @@ pub async fn exclude(
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// How many hits, 10 by default.
+    #[param(minimum = 0, maximum = 2147483647)]
     pub limit: Option<usize>,
 }
 
@@ -554,6 +564,7 @@ pub struct SimilarQuery {
     params(("id" = String, Path, description = "The need's id"), SimilarQuery),
     responses(
         (status = 200, description = "Labs and experts ranked by fit to the need"),
+        (status = 400, description = "Not a valid limit", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such need", body = ErrorBody),
     )
@@ -617,6 +628,7 @@ pub(crate) async fn readable_proposal(
     params(("id" = i64, Path, description = "The proposal's id")),
     responses(
         (status = 200, description = "The proposal, its timeline and its mail", body = labbridge_app::proposals::ProposalDetail),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such proposal", body = ErrorBody),
     )
@@ -730,6 +742,7 @@ pub async fn reject(
     request_body = ReasonRequest,
     responses(
         (status = 200, description = "Withdrawn", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "Not a valid id or body", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such proposal", body = ErrorBody),
         (status = 409, description = "Already final or active", body = ErrorBody),
@@ -759,6 +772,7 @@ pub async fn withdraw(
     request_body = ReasonRequest,
     responses(
         (status = 200, description = "The exclusion is undone", body = labbridge_app::matching::StoredProposal),
+        (status = 400, description = "Not a valid id or body", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such proposal", body = ErrorBody),
         (status = 409, description = "Not excluded", body = ErrorBody),
@@ -804,6 +818,7 @@ pub struct AnswerRequest {
         (status = 200, description = "Recorded", body = labbridge_app::matching::StoredProposal),
         (status = 400, description = "Not a valid answer", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal, or not yours", body = ErrorBody),
         (status = 409, description = "Not waiting for the enterprise", body = ErrorBody),
     )
 )]
@@ -867,8 +882,10 @@ pub async fn evidence(
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// Only `pending`, `sent` or `dead`.
+    #[param(pattern = "^(pending|sent|dead)?$")]
     pub status: Option<String>,
     /// At most this many, newest first (200 by default).
+    #[param(minimum = 0, maximum = 2147483647)]
     pub limit: Option<u64>,
 }
 
@@ -877,7 +894,7 @@ pub struct OutboxQuery {
     path = "/api/v1/outbox",
     params(OutboxQuery),
     responses(
-        (status = 200, description = "Mail, newest first: {\"mail\": [...]}", body = [labbridge_app::proposals::MailView]),
+        (status = 200, description = "Mail, newest first", body = MailList),
         (status = 400, description = "Unknown status", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
     )
@@ -894,7 +911,14 @@ pub async fn outbox(
             query.limit.unwrap_or(200).clamp(1, 10_000),
         )
         .await?;
-    Ok(Json(serde_json::json!({ "mail": mail })).into_response())
+    Ok(Json(MailList { mail }).into_response())
+}
+
+/// The outbox, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MailList {
+    /// The mail.
+    pub mail: Vec<labbridge_app::proposals::MailView>,
 }
 
 #[utoipa::path(
@@ -903,6 +927,7 @@ pub async fn outbox(
     params(("id" = i64, Path, description = "The mail's id")),
     responses(
         (status = 200, description = "Queued again", body = labbridge_app::proposals::MailView),
+        (status = 400, description = "Not a valid id or body", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such mail", body = ErrorBody),
         (status = 409, description = "Not failed", body = ErrorBody),

@@ -1011,6 +1011,11 @@ async fn save_from_api(
 ) -> Result<Response, ApiError> {
     let request: NeedRequest = serde_json::from_slice(body)
         .map_err(|error| ApiError::invalid(format!("not a valid need: {error}")))?;
+    // An edit keeps the need's enterprise; staff name it only for a new need.
+    let existing = match &id {
+        Some(id) => Some(readable_need(state, caller, id).await?),
+        None => None,
+    };
     let enterprise = match (caller.own_enterprise(), request.enterprise.as_deref()) {
         (Some(own), None) => own.to_owned(),
         (Some(own), Some(named)) if own == named => own.to_owned(),
@@ -1020,20 +1025,22 @@ async fn save_from_api(
             ));
         }
         (None, Some(named)) => named.to_owned(),
-        (None, None) => return Err(ApiError::invalid("name the enterprise: \"enterprise\"")),
+        (None, None) => match &existing {
+            Some(need) => need.enterprise_id.clone(),
+            None => return Err(ApiError::invalid("name the enterprise: \"enterprise\"")),
+        },
     };
     if !caller.may_act_for(&enterprise) {
         return Err(ApiError::forbidden(
             "you may not change this enterprise's needs",
         ));
     }
-    if let Some(id) = &id {
-        let existing = readable_need(state, caller, id).await?;
-        if existing.enterprise_id != enterprise {
-            return Err(ApiError::invalid(
-                "a need cannot move to another enterprise",
-            ));
-        }
+    if let Some(existing) = &existing
+        && existing.enterprise_id != enterprise
+    {
+        return Err(ApiError::invalid(
+            "a need cannot move to another enterprise",
+        ));
     }
     let created = id.is_none();
     match state
