@@ -461,25 +461,7 @@ impl App {
         .unwrap_or(false);
         Ok(row.filter(|row| verified && !row.disabled))
     }
-}
 
-/// Whether `password` matches the stored PHC string; with none stored, spends the time of a
-/// real check anyway, so timing does not reveal which logins exist.
-fn check_password_hash(stored: Option<&str>, password: &str) -> bool {
-    match stored {
-        Some(stored) => PasswordHash::new(stored).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        }),
-        None => {
-            let _ = hash_password(password);
-            false
-        }
-    }
-}
-
-impl App {
     /// The account signed in with this token, if the session is still valid now.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         self.session_at(token, Utc::now()).await
@@ -537,5 +519,21 @@ impl App {
     ) -> Result<(Vec<audit_event::Model>, u64)> {
         let since = Utc::now() - Duration::days(i64::from(days));
         Ok(self.store.audit_lines(since, actor, offset, limit).await?)
+    }
+}
+
+/// Whether `password` matches the stored PHC string; with none stored, spends the time of a
+/// real check anyway, so timing does not reveal which logins exist.
+fn check_password_hash(stored: Option<&str>, password: &str) -> bool {
+    match stored {
+        Some(stored) => PasswordHash::new(stored).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        }),
+        None => {
+            let _ = hash_password(password);
+            false
+        }
     }
 }

@@ -413,31 +413,34 @@ fn institution_label(kind: &str) -> String {
         .unwrap_or_else(|_| kind.to_owned())
 }
 
-/// Names of labs and experts by (`lab`|`expert`, id), read for the ids asked only.
-async fn partner_names(
-    app: &App,
-    wanted: Vec<(String, String)>,
-) -> Result<HashMap<(String, String), String>> {
-    let (mut labs, mut experts) = (Vec::new(), Vec::new());
-    for (kind, id) in wanted {
-        match kind.as_str() {
-            "lab" => labs.push(id),
-            "expert" => experts.push(id),
-            _ => {}
+impl App {
+    /// Names of labs and experts by (`lab`|`expert`, id), read for the ids asked only (other
+    /// kinds are left out: an institution partner is named already).
+    pub async fn partner_names(
+        &self,
+        wanted: Vec<(String, String)>,
+    ) -> Result<HashMap<(String, String), String>> {
+        let (mut labs, mut experts) = (Vec::new(), Vec::new());
+        for (kind, id) in wanted {
+            match kind.as_str() {
+                "lab" => labs.push(id),
+                "expert" => experts.push(id),
+                _ => {}
+            }
         }
+        for ids in [&mut labs, &mut experts] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        let mut names = HashMap::new();
+        for lab in self.store.labs_by_ids(&labs).await? {
+            names.insert(("lab".to_owned(), lab.id), lab.name);
+        }
+        for expert in self.store.experts_by_ids(&experts).await? {
+            names.insert(("expert".to_owned(), expert.id), expert.name);
+        }
+        Ok(names)
     }
-    for ids in [&mut labs, &mut experts] {
-        ids.sort_unstable();
-        ids.dedup();
-    }
-    let mut names = HashMap::new();
-    for lab in app.store.labs_by_ids(&labs).await? {
-        names.insert(("lab".to_owned(), lab.id), lab.name);
-    }
-    for expert in app.store.experts_by_ids(&experts).await? {
-        names.insert(("expert".to_owned(), expert.id), expert.name);
-    }
-    Ok(names)
 }
 
 fn name_of(names: &HashMap<(String, String), String>, kind: &str, id: &str) -> String {
@@ -527,7 +530,7 @@ impl App {
                     .map(|proposal| (proposal.partner_kind.clone(), proposal.partner_id.clone()))
             })
             .collect();
-        let names = partner_names(self, wanted).await?;
+        let names = self.partner_names(wanted).await?;
         let mut keyed: Vec<((String, String), UncoveredEnterprise)> = kept
             .into_iter()
             .map(|(row, chain, gaps)| {
@@ -597,7 +600,7 @@ impl App {
                 }
             }
         }
-        let names = partner_names(self, wanted).await?;
+        let names = self.partner_names(wanted).await?;
         let mut enterprises: Vec<AtRiskEnterprise> = losing
             .into_iter()
             .map(|(row, loses_on, which)| {

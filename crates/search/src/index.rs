@@ -266,8 +266,12 @@ impl SearchIndex {
         {
             return Err(Error::Busy(path.display().to_string()));
         }
+        // Checked only now that this process holds the writer: a command that finds a server
+        // running reads nothing twice, and only the writer can repair what it finds.
         let current = existing.filter(|(index, checkpoint)| {
-            checkpoint.version == schema::version() && index.schema() == schema
+            checkpoint.version == schema::version()
+                && index.schema() == schema
+                && Self::undamaged(path, index, true)
         });
         let (index, opened) = match current {
             Some((index, _)) => (index, Opened::Current),
@@ -293,7 +297,9 @@ impl SearchIndex {
         let (schema, fields) = schema::build();
         match Self::open_existing(path) {
             Some((index, checkpoint))
-                if checkpoint.version == schema::version() && index.schema() == schema =>
+                if checkpoint.version == schema::version()
+                    && index.schema() == schema
+                    && Self::undamaged(path, &index, false) =>
             {
                 Ok(Some(Self::finish(
                     index,
@@ -310,36 +316,45 @@ impl SearchIndex {
         let index = Index::open_in_dir(path).ok()?;
         let payload = index.load_metas().ok()?.payload?;
         let checkpoint: Checkpoint = serde_json::from_str(&payload).ok()?;
-        if let Err(damage) = Self::check_segments(&index) {
-            tracing::warn!(path = %path.display(), %damage, "search index damaged");
-            return None;
-        }
         Some((index, checkpoint))
     }
 
-    /// Checks every segment the index lists: each must open (a missing or truncated file fails
-    /// here, as it would later in the middle of serving) and every file's checksum must match
-    /// (a flipped bit). The index is derived from the registry, so a damaged one is simply
+    /// Whether every segment the index lists opens (a missing or truncated file fails here, as
+    /// it would later in the middle of serving) and, with `checksums`, every file's checksum
+    /// matches (a flipped bit; this reads the whole index, so only the writer does it, once
+    /// when it opens). The index is derived from the registry, so a damaged one is simply
     /// rebuilt; this is what lets `open` tell that it must be.
-    fn check_segments(index: &Index) -> std::result::Result<(), String> {
-        for segment in index
-            .searchable_segments()
-            .map_err(|error| error.to_string())?
-        {
-            tantivy::SegmentReader::open(&segment)
-                .map_err(|error| format!("segment {}: {error}", segment.id().uuid_string()))?;
+    fn undamaged(path: &Path, index: &Index, checksums: bool) -> bool {
+        let damage = || -> std::result::Result<(), String> {
+            for segment in index
+                .searchable_segments()
+                .map_err(|error| error.to_string())?
+            {
+                tantivy::SegmentReader::open(&segment)
+                    .map_err(|error| format!("segment {}: {error}", segment.id().uuid_string()))?;
+            }
+            if !checksums {
+                return Ok(());
+            }
+            let damaged = index
+                .validate_checksum()
+                .map_err(|error| error.to_string())?;
+            match damaged.iter().next() {
+                Some(file) => Err(format!(
+                    "{} file(s) with a wrong checksum, e.g. {}",
+                    damaged.len(),
+                    file.display()
+                )),
+                None => Ok(()),
+            }
+        };
+        match damage() {
+            Ok(()) => true,
+            Err(damage) => {
+                tracing::warn!(path = %path.display(), %damage, "search index damaged");
+                false
+            }
         }
-        let damaged = index
-            .validate_checksum()
-            .map_err(|error| error.to_string())?;
-        if let Some(file) = damaged.iter().next() {
-            return Err(format!(
-                "{} file(s) with a wrong checksum, e.g. {}",
-                damaged.len(),
-                file.display()
-            ));
-        }
-        Ok(())
     }
 
     fn reset_directory(path: &Path) -> Result<()> {

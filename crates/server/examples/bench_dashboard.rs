@@ -10,16 +10,14 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use labbridge_app::demo::{DEMO_STAFF_LOGIN, DEMO_STAFF_PASSWORD};
 use labbridge_app::import::{ImportKind, Progress, Row};
 use labbridge_app::{App, Settings};
 use labbridge_domain::CreditCode;
-use labbridge_server::{AppState, router};
+use labbridge_server::AppState;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+mod support;
 
 const TOKEN: &str = "bench-dashboard-token-0123456789abcdef";
 const TOWNS: [&str; 10] = [
@@ -48,38 +46,15 @@ async fn open(dir: &std::path::Path) -> App {
 
 /// Times `runs` requests after a warm-up; returns (median ms, worst ms, response bytes).
 async fn time(state: &AppState, uri: &str, cookie: &str, runs: usize) -> (f64, f64, usize) {
-    let mut times = Vec::with_capacity(runs);
-    let mut size = 0;
-    for run in 0..=runs {
-        let request = Request::get(uri)
-            .header("authorization", format!("Bearer {TOKEN}"))
-            .header("cookie", cookie)
-            .body(Body::empty())
-            .expect("request");
-        let started = Instant::now();
-        let response = router(state.clone())
-            .oneshot(request)
-            .await
-            .expect("response");
-        assert!(
-            response.status().is_success(),
-            "{uri}: {}",
-            response.status()
-        );
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        size = bytes.len();
-        if run > 0 {
-            times.push(elapsed);
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], times[times.len() - 1], size)
+    let bearer = format!("Bearer {TOKEN}");
+    let (times, body) = support::time_requests(
+        state,
+        uri,
+        &[("authorization", &bearer), ("cookie", cookie)],
+        runs,
+    )
+    .await;
+    (times[times.len() / 2], times[times.len() - 1], body.len())
 }
 
 fn report(label: &str, (median, worst, size): (f64, f64, usize)) {

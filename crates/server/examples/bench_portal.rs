@@ -9,56 +9,13 @@
 //! Usage: `cargo run --release -p labbridge-server --example bench_portal [RUNS]` (default 500).
 //! Run by `scripts/bench-portal`.
 
-use std::time::Instant;
-
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use labbridge_app::demo::DEMO_STAFF_PASSWORD;
 use labbridge_app::import::Progress;
 use labbridge_app::portal::NeedInput;
 use labbridge_app::{App, Settings};
-use labbridge_server::{AppState, router};
-use tower::ServiceExt;
+use labbridge_server::AppState;
 
-/// Times `runs` requests after a warm-up; returns the sorted times in ms and the body size.
-async fn time(state: &AppState, uri: &str, cookie: &str, runs: usize) -> (Vec<f64>, usize) {
-    let mut times = Vec::with_capacity(runs);
-    let mut size = 0;
-    for run in 0..=runs {
-        let request = Request::get(uri)
-            .header("cookie", cookie)
-            .header("accept", "text/html")
-            .body(Body::empty())
-            .expect("request");
-        let started = Instant::now();
-        let response = router(state.clone())
-            .oneshot(request)
-            .await
-            .expect("response");
-        assert!(
-            response.status().is_success(),
-            "{uri}: {}",
-            response.status()
-        );
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        size = bytes.len();
-        if run == 0 && std::env::var_os("BENCH_PORTAL_SHOW").is_some() {
-            println!("{}", String::from_utf8_lossy(&bytes));
-        }
-        if run > 0 {
-            times.push(elapsed);
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    (times, size)
-}
+mod support;
 
 fn percentile(sorted: &[f64], share: f64) -> f64 {
     let rank = ((sorted.len() as f64 * share).ceil() as usize).clamp(1, sorted.len());
@@ -124,7 +81,14 @@ async fn main() {
         "/portal/proposals".to_owned(),
         format!("/api/v1/enterprises/{enterprise}"),
     ] {
-        let (times, size) = time(&state, &uri, &cookie, runs).await;
+        let (times, body) = support::time_requests(
+            &state,
+            &uri,
+            &[("cookie", &cookie), ("accept", "text/html")],
+            runs,
+        )
+        .await;
+        let size = body.len();
         println!(
             "{uri:<40} median {:6.2} ms   p99 {:6.2} ms   worst {:6.2} ms   {size:>7} bytes",
             percentile(&times, 0.5),

@@ -20,7 +20,6 @@ use labbridge_domain::model::PartnershipKind;
 use labbridge_domain::proposal::{DeclineReason, ProposalStatus};
 use labbridge_store::entity::need;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 use crate::AppState;
 use crate::api::{ApiQuery, readable_proposal};
@@ -188,7 +187,16 @@ pub async fn home(
     };
     let f = PortalFrame::new(lang, "/portal", &session, &file.entry.enterprise.name);
     let suffix = if en { "?lang=en" } else { "" };
-    let names = partner_names(&state, &file.entry.partnerships).await?;
+    let names = state
+        .app
+        .partner_names(
+            file.entry
+                .partnerships
+                .iter()
+                .map(|row| (row.partner_kind.clone(), row.partner.clone()))
+                .collect(),
+        )
+        .await?;
     let partnerships = file
         .entry
         .partnerships
@@ -254,37 +262,6 @@ pub async fn home(
         notice,
         f,
     })
-}
-
-/// Names of the labs and experts among partnerships (an institution partner is named already).
-async fn partner_names(
-    state: &AppState,
-    partnerships: &[labbridge_store::entity::partnership::Model],
-) -> Result<HashMap<(String, String), String>, ApiError> {
-    let wanted = |kind: &str| -> Vec<String> {
-        partnerships
-            .iter()
-            .filter(|row| row.partner_kind == kind)
-            .map(|row| row.partner.clone())
-            .collect()
-    };
-    let store = &state.app.store;
-    let mut names = HashMap::new();
-    let labs = store
-        .labs_by_ids(&wanted("lab"))
-        .await
-        .map_err(labbridge_app::Error::from)?;
-    for lab in labs {
-        names.insert(("lab".to_owned(), lab.id), lab.name);
-    }
-    let experts = store
-        .experts_by_ids(&wanted("expert"))
-        .await
-        .map_err(labbridge_app::Error::from)?;
-    for expert in experts {
-        names.insert(("expert".to_owned(), expert.id), expert.name);
-    }
-    Ok(names)
 }
 
 /// The need form's state.

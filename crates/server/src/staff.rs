@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use labbridge_app::accounts::{Account, Role, SESSION_HOURS, SignIn};
+use labbridge_app::accounts::{Account, Role, SESSION_HOURS, SIGN_IN_WINDOW_MINUTES, SignIn};
 use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
 use labbridge_app::sort::pinyin_key;
 use labbridge_domain::proposal::{DeclineReason, GapCode, ProposalStatus};
@@ -390,12 +390,16 @@ pub async fn login(
     {
         return failure(t.too_long, StatusCode::BAD_REQUEST);
     }
-    if !state.sign_in_limits.admit(&form.login, &address) {
-        let mut response = failure(t.busy, StatusCode::TOO_MANY_REQUESTS)?;
+    // Every 429 says when to come back: a second when busy, the window when locked.
+    let too_many = |error: &'static str, retry_after_secs: i64| {
+        let mut response = failure(error, StatusCode::TOO_MANY_REQUESTS)?;
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
-        return Ok(response);
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        Ok::<_, ApiError>(response)
+    };
+    if !state.sign_in_limits.admit(&form.login, &address) {
+        return too_many(t.busy, 2);
     }
     let outcome = match state
         .app
@@ -403,11 +407,7 @@ pub async fn login(
         .await
     {
         Err(error) if error.kind() == labbridge_app::ErrorKind::Busy => {
-            let mut response = failure(t.busy, StatusCode::TOO_MANY_REQUESTS)?;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return Ok(response);
+            return too_many(t.busy, 1);
         }
         other => other?,
     };
@@ -419,7 +419,7 @@ pub async fn login(
                 .app
                 .audit(audit("refused", "-", "too many failures"))
                 .await?;
-            return failure(t.locked, StatusCode::TOO_MANY_REQUESTS);
+            return too_many(t.locked, SIGN_IN_WINDOW_MINUTES * 60);
         }
         SignIn::Wrong => {
             state

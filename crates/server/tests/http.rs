@@ -893,6 +893,13 @@ async fn repeated_failed_sign_ins_lock_the_login() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(body.contains("15 分钟"), "{body}");
     assert!(headers.get("set-cookie").is_none());
+    assert_eq!(
+        headers
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok()),
+        Some("900"),
+        "a lock says when to come back"
+    );
     // Another login is not affected.
     state
         .app

@@ -105,3 +105,15 @@ export async function startSmtpSink() {
   };
   return { url: `smtp://127.0.0.1:${port}`, dir, messages, waitFor, stop };
 }
+
+/** The demo county with a real SMTP sink: the server mails through it, as the bureau's does.
+ * Returns { demo, sink }; stop both when done. */
+export async function startDemoWithMail() {
+  const sink = await startSmtpSink();
+  const demo = await startDemo((address) => ({
+    LABBRIDGE_SMTP_URL: sink.url,
+    LABBRIDGE_BASE_URL: address,
+    LABBRIDGE_MAIL_FROM: '临朐县科技局 <kjj@linqu.example.cn>',
+  }));
+  return { demo, sink };
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { results, startDemo, startSmtpSink } from '../support/demo.js';
+import { results, startDemoWithMail } from '../support/demo.js';
 
 let demo;
 let sink;
@@ -13,12 +13,7 @@ let browser;
 let base;
 
 before(async () => {
-  sink = await startSmtpSink();
-  demo = await startDemo((address) => ({
-    LABBRIDGE_SMTP_URL: sink.url,
-    LABBRIDGE_BASE_URL: address,
-    LABBRIDGE_MAIL_FROM: '临朐县科技局 <kjj@linqu.example.cn>',
-  }));
+  ({ demo, sink } = await startDemoWithMail());
   ({ browser, base } = demo);
   demo.run('match');
 });

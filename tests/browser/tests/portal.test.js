@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDemo, startSmtpSink } from '../support/demo.js';
+import { startDemoWithMail } from '../support/demo.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const screenshots = join(here, '../../../target/screenshots');
@@ -34,12 +34,7 @@ async function signIn(page, login, next) {
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
-  sink = await startSmtpSink();
-  demo = await startDemo((address) => ({
-    LABBRIDGE_SMTP_URL: sink.url,
-    LABBRIDGE_BASE_URL: address,
-    LABBRIDGE_MAIL_FROM: '临朐县科技局 <kjj@linqu.example.cn>',
-  }));
+  ({ demo, sink } = await startDemoWithMail());
   ({ browser, base } = demo);
   demo.run('match');
 });
