@@ -14,6 +14,7 @@ mod m20261201_000003_create_proposal_loop;
 mod m20261207_000004_create_dashboard;
 mod m20261207_000005_create_portal;
 mod m20261207_000006_create_sign_in_attempts;
+mod m20261207_000007_create_registry_stamps;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_create_dashboard::Migration),
             Box::new(m20261207_000005_create_portal::Migration),
             Box::new(m20261207_000006_create_sign_in_attempts::Migration),
+            Box::new(m20261207_000007_create_registry_stamps::Migration),
         ]
     }
 }

@@ -132,6 +132,80 @@ fn writes_from_the_command_line_reach_a_running_servers_index() {
             "the command line reads the server's index"
         );
 
+        // Coverage is kept under the registry's stamp: a write by another process (the command
+        // line) moves the stamp, and the server's next answer has the new figures.
+        let coverage = || -> Value {
+            serde_json::from_str(&http_get(port, "/api/v1/coverage").expect("coverage").1)
+                .expect("json")
+        };
+        let before = coverage();
+        let page_before = http_get(port, "/").expect("page").1;
+        assert_eq!(before, coverage(), "a second read is the kept report");
+        let total = before["total"].as_u64().expect("total");
+        assert!(before["cooperation"].as_u64() < Some(total));
+        let lines: String = (1..=total)
+            .map(|n| {
+                format!(
+                    "{{\"id\":\"e2e-pship-{n}\",\"enterprise\":\"demo-ent-{n:03}\",\"partner_kind\":\"高校院所\",\"partner\":\"山东大学\",\"kind\":\"技术开发合同\",\"valid_from\":\"2020-01-01\"}}\n"
+                )
+            })
+            .collect();
+        let file = dir.path().join("partnerships.jsonl");
+        std::fs::write(&file, lines).expect("write");
+        let import = crate::support::run(
+            labbridge(dir.path())
+                .args(["import", "partnerships"])
+                .arg(&file),
+        );
+        assert!(
+            import.status.success(),
+            "{}",
+            crate::support::stderr(&import)
+        );
+        let after = coverage();
+        assert_eq!(after["cooperation"].as_u64(), Some(total), "{after}");
+        assert!(after["covered"].as_u64() > before["covered"].as_u64());
+        let page_after = http_get(port, "/").expect("page").1;
+        assert_ne!(page_before, page_after, "the page is rendered again");
+
+        // hyper's own answers (an address over 64 KiB, headers too large, not HTTP) carry
+        // {"code","message"} like every other error.
+        for (raw, status) in [
+            (
+                format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)),
+                414,
+            ),
+            (
+                format!(
+                    "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                    "a".repeat(500_000)
+                ),
+                431,
+            ),
+            ("NOT HTTP\r\n\r\n".to_owned(), 400),
+        ] {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            let _ = stream.write_all(raw.as_bytes());
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{status}: {answer}"
+            );
+            let body = answer
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body)
+                .unwrap_or("");
+            let json: Value = serde_json::from_str(body).expect("a JSON body");
+            assert_eq!(json["code"], "invalid", "{answer}");
+            assert!(json["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+
         let rebuild = crate::support::run(labbridge(dir.path()).args(["index", "rebuild"]));
         assert_eq!(rebuild.status.code(), Some(1));
         assert!(

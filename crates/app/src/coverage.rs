@@ -220,7 +220,23 @@ pub fn report_of_facts<'a>(
 
 impl App {
     /// Returns the coverage report of a year (default: the latest roster year) as of today.
+    ///
+    /// Kept under the registry's coverage stamp (see [`crate::stamped`]): a request costs one
+    /// read of the stamp until the roster, a partnership or an institution changes.
     pub async fn coverage(&self, year: Option<i32>, today: NaiveDate) -> Result<CoverageReport> {
+        let stamp = self.store.coverage_stamp().await?;
+        let key = format!("{year:?}|{today}");
+        self.coverage_reports
+            .get_or_try_compute(stamp, &key, || self.coverage_now(year, today))
+            .await
+    }
+
+    /// Computes the report from the registry's rows (what [`App::coverage`] keeps).
+    pub async fn coverage_now(
+        &self,
+        year: Option<i32>,
+        today: NaiveDate,
+    ) -> Result<CoverageReport> {
         let year = match year {
             Some(year) => year,
             None => self
@@ -237,5 +253,10 @@ impl App {
             coverage::reference_date(year, today),
             &rows,
         ))
+    }
+
+    /// The registry's coverage stamp (for callers that keep values computed from the roster).
+    pub async fn coverage_stamp(&self) -> Result<i64> {
+        Ok(self.store.coverage_stamp().await?)
     }
 }

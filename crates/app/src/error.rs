@@ -7,6 +7,9 @@ use crate::import::ImportFailure;
 pub enum ErrorKind {
     /// The caller sent something invalid.
     Invalid,
+    /// Each field is well formed, but together they break a rule (a date range that ends
+    /// before it starts): the request cannot be carried out as sent.
+    Unprocessable,
     /// The thing asked for does not exist.
     NotFound,
     /// The request conflicts with the current state.
@@ -30,6 +33,9 @@ pub enum Error {
     /// A request parameter or argument is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// Fields that are each valid break a rule together.
+    #[error("{0}")]
+    Unprocessable(String),
     /// Something asked for does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -67,6 +73,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Config(_) | Error::Invalid(_) | Error::Import(_) => ErrorKind::Invalid,
+            Error::Unprocessable(_) => ErrorKind::Unprocessable,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Forbidden(_) => ErrorKind::Forbidden,

@@ -22,10 +22,12 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod matching;
+pub mod openapi;
 pub mod portal;
 pub mod proposals;
 pub mod search;
 pub mod sort;
+pub mod stamped;
 
 pub use config::{Overrides, Settings};
 pub use error::{Error, ErrorKind, Result};
@@ -43,6 +45,8 @@ pub struct App {
     /// Password checks (argon2, tens of milliseconds of CPU each) allowed at once; an attempt
     /// beyond them is answered "busy" at once instead of queueing without bound.
     password_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Coverage reports by year and day, kept while the registry's coverage stamp holds.
+    coverage_reports: std::sync::Arc<stamped::StampedCache<coverage::CoverageReport>>,
 }
 
 impl App {
@@ -59,6 +63,7 @@ impl App {
             settings,
             store,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+            coverage_reports: std::sync::Arc::default(),
         })
     }
 }

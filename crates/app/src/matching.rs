@@ -949,12 +949,18 @@ pub struct Exclusion {
     /// The enterprise's id.
     pub enterprise_id: String,
     /// `lab` or `expert`.
+    #[schema(schema_with = crate::openapi::excluded_partner_kind)]
     pub partner_kind: String,
     /// The partner's id.
     pub partner_id: String,
     /// Why (a conflict of interest, a past dispute …); kept with the row.
     #[serde(default)]
+    #[schema(schema_with = exclusion_reason)]
     pub reason: Option<String>,
+}
+
+fn exclusion_reason() -> utoipa::openapi::Object {
+    crate::openapi::optional_text(crate::proposals::NOTE_LIMIT)
 }
 
 impl App {
@@ -967,17 +973,14 @@ impl App {
     ) -> Result<(StoredProposal, bool)> {
         let enterprise_id = exclusion.enterprise_id.trim();
         let partner_id = exclusion.partner_id.trim();
-        let reason = exclusion
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default();
+        let reason = exclusion.reason.as_deref().unwrap_or_default();
         if reason.chars().count() > crate::proposals::NOTE_LIMIT {
             return Err(crate::Error::Invalid(format!(
                 "reason: at most {} characters",
                 crate::proposals::NOTE_LIMIT
             )));
         }
+        let reason = reason.trim();
         let Some(enterprise) = self.store.enterprise(enterprise_id).await? else {
             return Err(crate::Error::NotFound(format!(
                 "no enterprise '{enterprise_id}'"

@@ -27,22 +27,50 @@ pub const FIELDS_LIMIT: usize = 20;
 pub struct NeedInput {
     /// A short title (攻关方向).
     #[serde(default)]
+    #[schema(schema_with = need_title, required = true)]
     pub title: String,
     /// What the enterprise needs: goal, current state, constraints, timeline, budget.
     #[serde(default)]
+    #[schema(schema_with = need_description, required = true)]
     pub description: String,
-    /// Fields or keywords (铝合金、热处理 …).
+    /// Fields or keywords (铝合金、热处理 …); an item may hold several, separated by 、，；
+    /// (at most 20 keywords in all).
     #[serde(default)]
+    #[schema(schema_with = need_fields)]
     pub fields: Vec<String>,
     /// `research` (技术攻关), `transfer` (成果转化), `platform` (共建平台) or `talent` (人才引进).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_need_kind)]
     pub kind: Option<String>,
     /// Shown to nobody outside the bureau and the enterprise itself.
     #[serde(default)]
     pub confidential: bool,
     /// `open`, `in_progress`, `solved` or `closed` (open when new).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_need_status)]
     pub status: Option<String>,
+}
+
+/// The longest keyword accepted.
+pub const FIELD_LIMIT: usize = 40;
+
+fn need_title() -> utoipa::openapi::Object {
+    crate::openapi::required_text(TITLE_LIMIT)
+}
+
+fn need_description() -> utoipa::openapi::Object {
+    crate::openapi::required_text(DESCRIPTION_LIMIT)
+}
+
+fn need_fields() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(FIELD_LIMIT)),
+        )
+        .max_items(Some(FIELDS_LIMIT))
+        .build()
 }
 
 /// A field of a need that is wrong, and why.
@@ -167,14 +195,15 @@ impl App {
                     .to_owned(),
             });
         }
-        if title.chars().count() > TITLE_LIMIT {
+        // Limits count what was sent, as the API document states them.
+        if input.title.chars().count() > TITLE_LIMIT {
             problems.push(FieldProblem {
                 field: "title".to_owned(),
                 reason: format!("标题不能超过 {TITLE_LIMIT} 个字"),
                 reason_en: format!("at most {TITLE_LIMIT} characters"),
             });
         }
-        if description.chars().count() > DESCRIPTION_LIMIT {
+        if input.description.chars().count() > DESCRIPTION_LIMIT {
             problems.push(FieldProblem {
                 field: "description".to_owned(),
                 reason: format!("需求描述不能超过 {DESCRIPTION_LIMIT} 个字"),
@@ -189,11 +218,19 @@ impl App {
             .filter(|field| !field.is_empty())
             .map(str::to_owned)
             .collect();
-        if fields.len() > FIELDS_LIMIT || fields.iter().any(|field| field.chars().count() > 40) {
+        if fields.len() > FIELDS_LIMIT
+            || input.fields.len() > FIELDS_LIMIT
+            || input
+                .fields
+                .iter()
+                .any(|field| field.chars().count() > FIELD_LIMIT)
+        {
             problems.push(FieldProblem {
                 field: "fields".to_owned(),
-                reason: format!("领域关键词最多 {FIELDS_LIMIT} 个，每个不超过 40 个字"),
-                reason_en: format!("at most {FIELDS_LIMIT} keywords of 40 characters each"),
+                reason: format!("领域关键词最多 {FIELDS_LIMIT} 个，每个不超过 {FIELD_LIMIT} 个字"),
+                reason_en: format!(
+                    "at most {FIELDS_LIMIT} keywords of {FIELD_LIMIT} characters each"
+                ),
             });
         }
         if !problems.is_empty() {

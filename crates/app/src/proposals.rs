@@ -127,12 +127,13 @@ impl AnswerForm {
 }
 
 fn clean_note(raw: &str) -> Result<Option<String>> {
-    let note = raw.trim();
-    if note.chars().count() > NOTE_LIMIT {
+    // The limit counts what was sent, as the API document states it.
+    if raw.chars().count() > NOTE_LIMIT {
         return Err(Error::Invalid(format!(
             "the note has more than {NOTE_LIMIT} characters"
         )));
     }
+    let note = raw.trim();
     Ok((!note.is_empty()).then(|| note.to_owned()))
 }
 
@@ -171,33 +172,50 @@ pub struct AnswerView {
 pub struct Evidence {
     /// 技术开发合同 / 技术转让合同 / 技术咨询合同 / 技术服务合同 / 联合实验室 / 共建研发中心 /
     /// 院士工作站 / 科技特派员 (label or code).
+    #[schema(schema_with = crate::openapi::partnership_kind)]
     pub kind: String,
     /// The contract's number.
     #[serde(default)]
+    #[schema(schema_with = evidence_text)]
     pub contract_number: Option<String>,
     /// 技术合同登记号, where the contract was registered.
     #[serde(default)]
+    #[schema(schema_with = evidence_text)]
     pub registration_number: Option<String>,
     /// First day (YYYY-MM-DD).
+    #[schema(schema_with = crate::openapi::day)]
     pub valid_from: String,
-    /// Last day (YYYY-MM-DD), if any.
+    /// Last day (YYYY-MM-DD), if any; not before `valid_from` (else 422).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_day)]
     pub valid_to: Option<String>,
     /// For a jointly built R&D centre: its recognition level (国家级 … 县级).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_level)]
     pub centre_level: Option<String>,
     /// … its recognition number.
     #[serde(default)]
+    #[schema(schema_with = evidence_text)]
     pub centre_number: Option<String>,
     /// … the day it was recognised (YYYY-MM-DD): this makes it the enterprise's R&D institution.
+    /// Required (else 422) for a 共建研发中心 given a level or number.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_day)]
     pub centre_recognized_on: Option<String>,
     /// … its review date.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::optional_day)]
     pub centre_review_due: Option<String>,
     /// R&D staff the enterprise has now (with the centre: at least 1 for coverage B).
     #[serde(default)]
     pub rd_staff: Option<u32>,
+}
+
+/// Most characters of a contract, registration or centre number.
+pub const EVIDENCE_TEXT_LIMIT: usize = 200;
+
+fn evidence_text() -> utoipa::openapi::Object {
+    crate::openapi::optional_text(EVIDENCE_TEXT_LIMIT)
 }
 
 /// Which proposals a bulk action did and did not move.
@@ -1095,21 +1113,24 @@ impl App {
         if let Some(to) = valid_to
             && to < valid_from
         {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Unprocessable(format!(
                 "valid_to: {to} is before valid_from {valid_from}"
             )));
         }
         let text = |value: &Option<String>, field: &str| -> Result<Option<String>> {
-            let value = value
+            if value
+                .as_deref()
+                .is_some_and(|value| value.chars().count() > EVIDENCE_TEXT_LIMIT)
+            {
+                return Err(Error::Invalid(format!(
+                    "{field}: at most {EVIDENCE_TEXT_LIMIT} characters"
+                )));
+            }
+            Ok(value
                 .as_deref()
                 .map(str::trim)
-                .filter(|value| !value.is_empty());
-            match value {
-                Some(value) if value.chars().count() > 200 => {
-                    Err(Error::Invalid(format!("{field}: at most 200 characters")))
-                }
-                other => Ok(other.map(str::to_owned)),
-            }
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned))
         };
         let contract_number = text(&evidence.contract_number, "contract_number")?;
         let registration_number = text(&evidence.registration_number, "registration_number")?;
@@ -1136,7 +1157,7 @@ impl App {
             && centre_recognized_on.is_none()
             && (centre_level.is_some() || centre_number.is_some())
         {
-            return Err(Error::Invalid(
+            return Err(Error::Unprocessable(
                 "centre_recognized_on: the day the centre was recognised is required".to_owned(),
             ));
         }

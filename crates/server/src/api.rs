@@ -208,6 +208,7 @@ async fn registry_health(state: &AppState) -> serde_json::Value {
         labbridge_app::proposals::Evidence,
         ApproveRequest,
         ReasonRequest,
+        RejectRequest,
         AnswerRequest,
         labbridge_app::dashboard::UncoveredList,
         labbridge_app::dashboard::UncoveredEnterprise,
@@ -225,6 +226,7 @@ async fn registry_health(state: &AppState) -> serde_json::Value {
         crate::dashboard::ImportRefused,
         crate::portal::EnterpriseView,
         crate::portal::NeedRequest,
+        crate::portal::NewNeedRequest,
         labbridge_app::portal::NeedInput,
         labbridge_app::portal::FieldProblem
     ))
@@ -338,10 +340,11 @@ pub struct SearchQuery {
     /// `expert`, `lab`, `program` (`need` for staff); several may be comma-separated.
     #[param(pattern = "^((expert|lab|program|need)(,(expert|lab|program|need))*)?$")]
     pub kind: Option<String>,
-    /// Page size, 10 by default; more than 100 is taken as 100.
-    #[param(minimum = 0, maximum = 2147483647)]
+    /// Page size, 10 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
-    /// Hits to skip.
+    /// Hits to skip (at most 10,000: deeper pages are for a narrower query).
+    #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<usize>,
     /// Only this institution.
     pub institution: Option<String>,
@@ -355,6 +358,26 @@ pub struct SearchQuery {
     pub field: Option<String>,
     /// Count facets (`true`/`false`).
     pub facets: Option<bool>,
+}
+
+/// A count parameter as the document declares it: `default` when absent, refused (400)
+/// outside `range` — never quietly clamped, so a client learns its page is not what it asked.
+pub(crate) fn bounded(
+    value: Option<usize>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    name: &str,
+) -> Result<usize, ApiError> {
+    let value = value.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(format!(
+            "{name} must be from {} to {}",
+            range.start(),
+            range.end()
+        )))
+    }
 }
 
 /// Turns the query into a search request, refusing needs to non-staff.
@@ -393,8 +416,8 @@ pub fn search_request(
             level: query.level.clone(),
             field: query.field.clone(),
         },
-        limit: query.limit.unwrap_or(10).clamp(1, 100),
-        offset: query.offset.unwrap_or(0),
+        limit: bounded(query.limit, 10, 1..=100, "limit")?,
+        offset: bounded(query.offset, 0, 0..=10_000, "offset")?,
         facets: query.facets.unwrap_or(false),
         similar: false,
     })
@@ -428,7 +451,7 @@ pub struct InstitutionsQuery {
     /// The subject, e.g. 铝合金热处理.
     pub q: String,
     /// How many institutions, 10 by default.
-    #[param(minimum = 0, maximum = 2147483647)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -443,10 +466,11 @@ pub async fn institutions(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<InstitutionsQuery>,
 ) -> Result<Response, ApiError> {
-    let ranked =
-        state
-            .app
-            .strongest_institutions(state.index()?, &query.q, query.limit.unwrap_or(10))?;
+    let ranked = state.app.strongest_institutions(
+        state.index()?,
+        &query.q,
+        bounded(query.limit, 10, 1..=100, "limit")?,
+    )?;
     Ok(Json(serde_json::json!({ "institutions": ranked })).into_response())
 }
 
@@ -532,8 +556,7 @@ pub async fn exclude(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let exclusion: labbridge_app::matching::Exclusion = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::invalid(format!("not a valid exclusion: {error}")))?;
+    let exclusion: labbridge_app::matching::Exclusion = parse_json(&body, "exclusion")?;
     let (row, already) = state
         .app
         .exclude(
@@ -554,7 +577,7 @@ pub async fn exclude(
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// How many hits, 10 by default.
-    #[param(minimum = 0, maximum = 2147483647)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -580,7 +603,11 @@ pub async fn similar(
     crate::portal::readable_need(&state, &caller, &id).await?;
     let results = state
         .app
-        .similar_to_need(state.index()?, &id, query.limit.unwrap_or(10).clamp(1, 100))
+        .similar_to_need(
+            state.index()?,
+            &id,
+            bounded(query.limit, 10, 1..=100, "limit")?,
+        )
         .await?;
     Ok(Json(results).into_response())
 }
@@ -588,9 +615,38 @@ pub async fn similar(
 /// Who the staff bearer token acts as, in the audit trail.
 pub const API_ACTOR: &str = "api-token";
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|error| ApiError::invalid(format!("not a valid {what}: {error}")))
+/// Reads a JSON request body. A number with no fraction is an integer in JSON Schema
+/// (`3.0` is `3`), so whole numbers written with a fraction are read as integers before the
+/// body meets the request type.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    let invalid =
+        |error: serde_json::Error| ApiError::invalid(format!("not a valid {what}: {error}"));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+    whole_numbers_as_integers(&mut value);
+    serde_json::from_value(value).map_err(invalid)
+}
+
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+            {
+                // Exactly representable: the range check keeps the cast lossless.
+                if (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&float) {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
+    }
 }
 
 fn api_actor(caller: &Caller) -> labbridge_app::proposals::Actor {
@@ -642,8 +698,8 @@ pub async fn proposal(
     Ok(Json(readable_proposal(&state, &caller, id).await?).into_response())
 }
 
-/// Which proposals to approve.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// Which proposals to approve: `{"ids": [...]}` or `{"all": true}`.
+#[derive(Debug, Deserialize)]
 pub struct ApproveRequest {
     /// These proposals.
     #[serde(default)]
@@ -652,6 +708,53 @@ pub struct ApproveRequest {
     #[serde(default)]
     pub all: bool,
 }
+
+impl utoipa::PartialSchema for ApproveRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat,
+            Type,
+        };
+        let id = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        };
+        let shape = ObjectBuilder::new()
+            .property(
+                "ids",
+                ArrayBuilder::new()
+                    .items(id())
+                    .description(Some("These proposals")),
+            )
+            .property(
+                "all",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Or every proposal awaiting review")),
+            );
+        let some_ids = ObjectBuilder::new()
+            .property("ids", ArrayBuilder::new().items(id()).min_items(Some(1)))
+            .required("ids");
+        let all = ObjectBuilder::new()
+            .property(
+                "all",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .enum_values(Some([true])),
+            )
+            .required("all");
+        AllOfBuilder::new()
+            .item(shape)
+            .item(AnyOfBuilder::new().item(some_ids).item(all))
+            .description(Some(
+                "Give `ids` (at least one) or `all: true`; with both, `all` wins",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ApproveRequest {}
 
 #[utoipa::path(
     post,
@@ -678,12 +781,29 @@ pub async fn approve(
     Ok(Json(outcome).into_response())
 }
 
-/// A reason for a staff action.
+/// A reason for a staff action (withdraw, unexclude: optional).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReasonRequest {
-    /// Why (required to reject).
+    /// Why.
     #[serde(default)]
+    #[schema(schema_with = note_text)]
     pub reason: Option<String>,
+}
+
+/// Why a proposal is rejected (required).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RejectRequest {
+    /// Why (not blank).
+    #[schema(schema_with = required_note)]
+    pub reason: String,
+}
+
+fn note_text() -> utoipa::openapi::Object {
+    labbridge_app::openapi::optional_text(labbridge_app::proposals::NOTE_LIMIT)
+}
+
+fn required_note() -> utoipa::openapi::Object {
+    labbridge_app::openapi::required_text(labbridge_app::proposals::NOTE_LIMIT)
 }
 
 async fn staff_action(
@@ -693,10 +813,21 @@ async fn staff_action(
     body: &[u8],
     action: labbridge_domain::proposal::ProposalAction,
 ) -> Result<Response, ApiError> {
-    let request: ReasonRequest = if body.is_empty() {
+    let request: ReasonRequest = if action == labbridge_domain::proposal::ProposalAction::Reject {
+        if body.is_empty() {
+            return Err(ApiError::invalid(
+                "a rejection needs a reason: {\"reason\": \"…\"}",
+            ));
+        }
+        let request: RejectRequest = parse_json(body, "rejection")?;
+        ReasonRequest {
+            reason: Some(request.reason),
+        }
+    } else if body.is_empty() {
         ReasonRequest::default()
     } else {
-        parse_json(body, "request")?
+        // The body is optional: `null` says so too.
+        parse_json::<Option<ReasonRequest>>(body, "request")?.unwrap_or_default()
     };
     let row = state
         .app
@@ -709,7 +840,7 @@ async fn staff_action(
     post,
     path = "/api/v1/proposals/{id}/reject",
     params(("id" = i64, Path, description = "The proposal's id")),
-    request_body = ReasonRequest,
+    request_body = RejectRequest,
     responses(
         (status = 200, description = "Rejected", body = labbridge_app::matching::StoredProposal),
         (status = 400, description = "No reason", body = ErrorBody),
@@ -739,7 +870,7 @@ pub async fn reject(
     post,
     path = "/api/v1/proposals/{id}/withdraw",
     params(("id" = i64, Path, description = "The proposal's id")),
-    request_body = ReasonRequest,
+    request_body = Option<ReasonRequest>,
     responses(
         (status = 200, description = "Withdrawn", body = labbridge_app::matching::StoredProposal),
         (status = 400, description = "Not a valid id or body", body = ErrorBody),
@@ -769,7 +900,7 @@ pub async fn withdraw(
     post,
     path = "/api/v1/proposals/{id}/unexclude",
     params(("id" = i64, Path, description = "The proposal's id")),
-    request_body = ReasonRequest,
+    request_body = Option<ReasonRequest>,
     responses(
         (status = 200, description = "The exclusion is undone", body = labbridge_app::matching::StoredProposal),
         (status = 400, description = "Not a valid id or body", body = ErrorBody),
@@ -796,7 +927,7 @@ pub async fn unexclude(
 }
 
 /// An answer recorded by staff on the enterprise's behalf.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 pub struct AnswerRequest {
     /// `accept` or `decline`.
     pub decision: String,
@@ -808,6 +939,44 @@ pub struct AnswerRequest {
     #[serde(default)]
     pub note: String,
 }
+
+impl utoipa::PartialSchema for AnswerRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+        let decision = |values: &[&str]| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values.to_vec()))
+        };
+        let shape = ObjectBuilder::new()
+            .property("decision", decision(&["accept", "decline"]))
+            .required("decision")
+            .property(
+                "reason",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Why, on a decline (a reason code or its label)")),
+            )
+            .property(
+                "note",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(labbridge_app::proposals::NOTE_LIMIT)),
+            );
+        let accept = ObjectBuilder::new().property("decision", decision(&["accept"]));
+        let decline = ObjectBuilder::new()
+            .property("decision", decision(&["decline"]))
+            .property("reason", labbridge_app::openapi::decline_reason())
+            .required("reason");
+        AllOfBuilder::new()
+            .item(shape)
+            .item(AnyOfBuilder::new().item(accept).item(decline))
+            .description(Some("A decline names its reason"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AnswerRequest {}
 
 #[utoipa::path(
     post,
@@ -858,7 +1027,9 @@ pub async fn enterprise_answer(
         (status = 200, description = "The partnership is active and counts for coverage", body = labbridge_app::matching::StoredProposal),
         (status = 400, description = "Not valid evidence", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such proposal", body = ErrorBody),
         (status = 409, description = "Not accepted by both sides", body = ErrorBody),
+        (status = 422, description = "Fields that break a rule together: valid_to before valid_from; a 共建研发中心 with a level or number but no centre_recognized_on", body = ErrorBody),
     )
 )]
 /// Records a partnership's evidence (staff only): contract kind and number, 技术合同登记号,
@@ -885,8 +1056,8 @@ pub struct OutboxQuery {
     #[param(pattern = "^(pending|sent|dead)?$")]
     pub status: Option<String>,
     /// At most this many, newest first (200 by default).
-    #[param(minimum = 0, maximum = 2147483647)]
-    pub limit: Option<u64>,
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<usize>,
 }
 
 #[utoipa::path(
@@ -908,7 +1079,7 @@ pub async fn outbox(
         .app
         .mail(
             query.status.as_deref(),
-            query.limit.unwrap_or(200).clamp(1, 10_000),
+            bounded(query.limit, 200, 1..=10_000, "limit")? as u64,
         )
         .await?;
     Ok(Json(MailList { mail }).into_response())
@@ -939,4 +1110,41 @@ pub async fn retry_mail(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.app.retry_mail(id).await?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Counts {
+        ids: Vec<i64>,
+        staff: Option<u32>,
+        share: f64,
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_are_integers() {
+        let read: Counts = parse_json(
+            br#"{"ids": [3.0, -7, 1e3], "staff": 2.0, "share": 0.5}"#,
+            "counts",
+        )
+        .expect("whole numbers");
+        assert_eq!(
+            read,
+            Counts {
+                ids: vec![3, -7, 1000],
+                staff: Some(2),
+                share: 0.5
+            }
+        );
+        let error = parse_json::<Counts>(br#"{"ids": [3.5], "share": 1}"#, "counts")
+            .expect_err("a fraction is not an id");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        let error = parse_json::<Counts>(br#"{"ids": [1e300], "share": 1}"#, "counts")
+            .expect_err("beyond i64");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+    }
 }

@@ -98,6 +98,7 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let (status, code) = match error.kind() {
             ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "invalid"),
+            ErrorKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),

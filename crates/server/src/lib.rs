@@ -20,6 +20,7 @@ mod metrics;
 mod pages;
 mod portal;
 mod staff;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub snapshot_month: Arc<std::sync::Mutex<String>>,
     /// The fields labs and experts list, for the need form's suggestions, and when read.
     vocabulary: Arc<std::sync::Mutex<Option<Vocabulary>>>,
+    /// The public coverage page, rendered once per coverage stamp, day and parameters.
+    pub coverage_pages: Arc<labbridge_app::stamped::StampedCache<String>>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             sign_in_limits: Arc::new(staff::SignInLimits::default()),
             snapshot_month: Arc::new(std::sync::Mutex::new(String::new())),
             vocabulary: Arc::new(std::sync::Mutex::new(None)),
+            coverage_pages: Arc::default(),
         }
     }
 
@@ -366,10 +370,12 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' '
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     info!(addr = %listener.local_addr()?, "listening");
     axum::serve(
-        listener,
+        // `tap_io` lends the wrapped listener the peer address for `ConnectInfo`.
+        wire::Listener(listener).tap_io(|_| {}),
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())

@@ -185,12 +185,34 @@ struct CoveragePage<'a> {
 }
 
 /// The coverage page: headline figures and the tables by town and industry.
+///
+/// Public and the most requested page: it is rendered once per registry coverage stamp, day
+/// and parameters, and served from memory until the roster changes (see
+/// `labbridge_app::stamped`).
 pub async fn coverage_page(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
     let year = check_year(query.year)?;
-    let report = state.app.coverage(year, labbridge_app::today()).await?;
+    // A new month's snapshot moves the stamp, so it is taken before the stamp is read.
+    crate::dashboard::ensure_snapshot(&state).await;
+    let today = labbridge_app::today();
+    let stamp = state.app.coverage_stamp().await?;
+    let key = format!("{year:?}|{:?}|{}|{today}", query.sort, query.lang.code());
+    let html = state
+        .coverage_pages
+        .get_or_try_compute(stamp, &key, || render_coverage(&state, year, &query, today))
+        .await?;
+    Ok(Html(html).into_response())
+}
+
+async fn render_coverage(
+    state: &AppState,
+    year: Option<i32>,
+    query: &PageQuery,
+    today: chrono::NaiveDate,
+) -> Result<String, ApiError> {
+    let report = state.app.coverage(year, today).await?;
     let mut years = state
         .app
         .store
@@ -252,7 +274,7 @@ pub async fn coverage_page(
             })
             .collect(),
         demo: state.app.has_demo_data().await?,
-        charts: crate::dashboard::coverage_charts(&state, &report, query.lang).await?,
+        charts: crate::dashboard::coverage_charts(state, &report, query.lang).await?,
         switch: switch_href(
             query.lang,
             &[
@@ -268,11 +290,10 @@ pub async fn coverage_page(
             ],
         ),
     };
-    let html = page.render().map_err(|error| {
+    page.render().map_err(|error| {
         tracing::error!(%error, "template failed");
         ApiError::internal()
-    })?;
-    Ok(Html(html).into_response())
+    })
 }
 
 /// Words of the search and detail pages.

@@ -952,12 +952,23 @@ pub async fn need_api(
     Ok(Json(readable_need(&state, &caller, &id).await?).into_response())
 }
 
-/// A need posted over the API.
+/// A need changed over the API (`PUT`): the need keeps its enterprise.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NeedRequest {
-    /// The enterprise (an enterprise user's own by default; staff must name it).
+    /// The enterprise; if given, the need's own.
     #[serde(default)]
     pub enterprise: Option<String>,
+    /// The need.
+    #[serde(flatten)]
+    pub need: NeedInput,
+}
+
+/// A new need posted over the API (`POST`); read as a [`NeedRequest`].
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // The document's shape only.
+pub struct NewNeedRequest {
+    /// The enterprise's id. Staff must name it; an enterprise user may leave it out (its own).
+    pub enterprise: String,
     /// The need.
     #[serde(flatten)]
     pub need: NeedInput,
@@ -986,8 +997,7 @@ async fn save_from_api(
     id: Option<String>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let request: NeedRequest = serde_json::from_slice(body)
-        .map_err(|error| ApiError::invalid(format!("not a valid need: {error}")))?;
+    let request: NeedRequest = crate::api::parse_json(body, "need")?;
     // An edit keeps the need's enterprise; staff name it only for a new need.
     let existing = match &id {
         Some(id) => Some(readable_need(state, caller, id).await?),
@@ -1001,7 +1011,20 @@ async fn save_from_api(
                 "an enterprise user posts its own needs only",
             ));
         }
-        (None, Some(named)) => named.to_owned(),
+        (None, Some(named)) => {
+            if existing.is_none()
+                && state
+                    .app
+                    .store
+                    .enterprise(named)
+                    .await
+                    .map_err(labbridge_app::Error::from)?
+                    .is_none()
+            {
+                return Err(ApiError::not_found(format!("no enterprise '{named}'")));
+            }
+            named.to_owned()
+        }
         (None, None) => match &existing {
             Some(need) => need.enterprise_id.clone(),
             None => return Err(ApiError::invalid("name the enterprise: \"enterprise\"")),
@@ -1041,11 +1064,12 @@ async fn save_from_api(
 #[utoipa::path(
     post,
     path = "/api/v1/needs",
-    request_body = NeedRequest,
+    request_body = NewNeedRequest,
     responses(
         (status = 201, description = "The need was created"),
-        (status = 400, description = "Not JSON of a need", body = ErrorBody),
+        (status = 400, description = "Not JSON of a need, or staff did not name the enterprise", body = ErrorBody),
         (status = 403, description = "Not allowed for this enterprise", body = ErrorBody),
+        (status = 404, description = "No such enterprise", body = ErrorBody),
         (status = 422, description = "Fields are wrong: {code, message, problems[{field, reason, reason_en}]}"),
     )
 )]

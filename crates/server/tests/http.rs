@@ -277,13 +277,14 @@ async fn search_api_has_the_contract_shape() {
         "the best hit is about heat treatment: {top_name}"
     );
 
-    let (_, _, body) = get(&state, "/api/v1/search?kind=lab&limit=200&offset=5").await;
+    let (status, _, body) = get(&state, "/api/v1/search?kind=lab&limit=200").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "limit is at most 100");
+    assert_eq!(json(&body)["code"], "invalid");
+    let (status, _, _) = get(&state, "/api/v1/search?kind=lab&offset=10001").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "offset is at most 10,000");
+    let (_, _, body) = get(&state, "/api/v1/search?kind=lab&limit=100&offset=5").await;
     let results = json(&body);
-    assert_eq!(
-        results["hits"].as_array().expect("hits").len(),
-        100,
-        "limit is at most 100"
-    );
+    assert_eq!(results["hits"].as_array().expect("hits").len(), 100);
     assert!(
         results["hits"]
             .as_array()

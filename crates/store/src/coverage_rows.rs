@@ -97,6 +97,26 @@ pub struct EnterpriseListed {
 type TermTuple = (String, String, Option<String>, String, Option<String>);
 
 impl Store {
+    /// The registry's coverage stamp: it moves (in the writing transaction, by triggers of
+    /// migration 7) whenever an enterprise, partnership, R&D institution or coverage snapshot
+    /// changes. Read it *before* computing from those tables, and keep the result under it.
+    pub async fn coverage_stamp(&self) -> Result<i64> {
+        let backend = self.database.get_database_backend();
+        let row = self
+            .database
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT value FROM registry_stamps WHERE name = 'coverage'",
+            ))
+            .await?
+            .ok_or_else(|| Error::Corrupt {
+                table: "registry_stamps",
+                column: "value",
+                reason: "the 'coverage' stamp is missing".to_owned(),
+            })?;
+        Ok(row.try_get::<i64>("", "value")?)
+    }
+
     /// Runs a query that returns one JSON array as text (`rows`), and decodes it.
     async fn json_rows<T: serde::de::DeserializeOwned>(&self, sql: String) -> Result<Vec<T>> {
         let backend = self.database.get_database_backend();

@@ -53,6 +53,7 @@ store_suite!(
     one_job_holder_at_a_time,
     coverage_rows_agree_with_the_roster,
     snapshots_and_settings_are_kept_once,
+    coverage_stamp_moves_with_what_coverage_reads,
 );
 
 fn day(year: i32, month: u32, date: u32) -> NaiveDate {
@@ -106,6 +107,31 @@ fn record(model: enterprise::Model, institutions: Vec<rd_institution::Model>) ->
     EnterpriseRecord {
         enterprise: model,
         institutions,
+    }
+}
+
+/// A partnership from 1 March 2025 of `enterprise` with `partner` (a `kind` partner).
+fn partnership_row(
+    id: &str,
+    enterprise: &str,
+    kind: &str,
+    partner: &str,
+    to: Option<NaiveDate>,
+) -> partnership::Model {
+    partnership::Model {
+        id: id.into(),
+        enterprise_id: enterprise.into(),
+        partner_kind: kind.into(),
+        partner: partner.into(),
+        kind: "development_contract".into(),
+        valid_from: day(2025, 3, 1),
+        valid_to: to,
+        evidence: None,
+        content_hash: "h".into(),
+        updated_at: now(),
+        proposal_id: None,
+        contract_number: None,
+        registration_number: None,
     }
 }
 
@@ -274,21 +300,7 @@ async fn roster_filters_by_year_and_scale(store: &Store) {
     let transaction = store.begin().await.expect("begin");
     Store::upsert_partnerships(
         &transaction,
-        vec![partnership::Model {
-            id: "p-a".into(),
-            enterprise_id: "a".into(),
-            partner_kind: "institution".into(),
-            partner: "山东大学".into(),
-            kind: "development_contract".into(),
-            valid_from: day(2025, 3, 1),
-            valid_to: None,
-            evidence: None,
-            content_hash: "h".into(),
-            updated_at: now(),
-            proposal_id: None,
-            contract_number: None,
-            registration_number: None,
-        }],
+        vec![partnership_row("p-a", "a", "institution", "山东大学", None)],
     )
     .await
     .expect("partnerships");
@@ -551,23 +563,7 @@ async fn coverage_rows_agree_with_the_roster(store: &Store) {
         ],
     )
     .await;
-    let term = |id: &str, enterprise: &str, kind: &str, partner: &str, to: Option<NaiveDate>| {
-        partnership::Model {
-            id: id.into(),
-            enterprise_id: enterprise.into(),
-            partner_kind: kind.into(),
-            partner: partner.into(),
-            kind: "development_contract".into(),
-            valid_from: day(2025, 3, 1),
-            valid_to: to,
-            evidence: None,
-            content_hash: "h".into(),
-            updated_at: now(),
-            proposal_id: None,
-            contract_number: None,
-            registration_number: None,
-        }
-    };
+    let term = partnership_row;
     let transaction = store.begin().await.expect("begin");
     Store::upsert_partnerships(
         &transaction,
@@ -722,4 +718,77 @@ async fn an_unreachable_registry_is_reported_with_its_cause() {
             .await
             .is_ok()
     );
+}
+
+async fn coverage_stamp_moves_with_what_coverage_reads(store: &Store) {
+    use labbridge_store::entity::coverage_snapshot;
+    use sea_orm::EntityTrait;
+    let stamp = || async { store.coverage_stamp().await.expect("stamp") };
+    let mut last = stamp().await;
+    fn moved(last: &mut i64, now: i64, what: &str) {
+        assert!(now > *last, "{what}: the stamp moves ({last} -> {now})");
+        *last = now;
+    }
+
+    write_enterprises(
+        store,
+        &[record(
+            enterprise("e1", "91370724MA3C0X0X1Q", 2026, true),
+            vec![institution("rd_centre", day(2020, 1, 1), None)],
+        )],
+    )
+    .await;
+    moved(
+        &mut last,
+        stamp().await,
+        "an enterprise and its institution",
+    );
+
+    let pship = partnership_row("p1", "e1", "institution", "山东大学", None);
+    {
+        let transaction = store.begin().await.expect("begin");
+        Store::insert_partnership(&transaction, pship.clone())
+            .await
+            .expect("insert");
+        transaction.rollback().await.expect("rollback");
+    }
+    assert_eq!(stamp().await, last, "a rolled-back write leaves the stamp");
+    let transaction = store.begin().await.expect("begin");
+    Store::insert_partnership(&transaction, pship)
+        .await
+        .expect("insert");
+    transaction.commit().await.expect("commit");
+    moved(&mut last, stamp().await, "a partnership");
+
+    store
+        .remember_setting("county", "370724")
+        .await
+        .expect("setting");
+    assert_eq!(stamp().await, last, "a setting is not coverage");
+
+    store
+        .insert_snapshots(vec![coverage_snapshot::Model {
+            month: "2026-11".into(),
+            scope: "all".into(),
+            label: "全县".into(),
+            total: 1,
+            covered: 1,
+            cooperation: 1,
+            institution_and_staff: 1,
+            taken_at: now(),
+        }])
+        .await
+        .expect("snapshot");
+    moved(&mut last, stamp().await, "a snapshot (the trend)");
+
+    partnership::Entity::delete_many()
+        .exec(store.connection())
+        .await
+        .expect("delete");
+    moved(&mut last, stamp().await, "deleted partnerships");
+    rd_institution::Entity::delete_many()
+        .exec(store.connection())
+        .await
+        .expect("delete");
+    moved(&mut last, stamp().await, "deleted institutions");
 }
