@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use labbridge_domain::coverage::{self, Assessment, Facts, Period, Tally};
+use labbridge_domain::coverage::{self, Facts, Period, Tally};
 use labbridge_domain::model::IndustryChain;
 use labbridge_store::entity::enterprise;
 use labbridge_store::{CoverageRow, RosterEntry};
@@ -173,23 +173,66 @@ pub fn report_of_facts<'a>(
     reference_date: NaiveDate,
     roster: impl IntoIterator<Item = (GroupKey<'a>, Facts)>,
 ) -> CoverageReport {
+    report_of_tallies(
+        year,
+        reference_date,
+        roster.into_iter().map(|(key, facts)| {
+            let mut tally = Tally::default();
+            tally.add(&coverage::assess(&facts, reference_date));
+            (key, tally)
+        }),
+    )
+}
+
+/// Builds the report from the database's counts by town and chain code
+/// ([`labbridge_store::Store::coverage_tallies`]).
+pub fn report_of_groups(
+    year: i32,
+    reference_date: NaiveDate,
+    groups: &[labbridge_store::GroupTally],
+) -> CoverageReport {
+    report_of_tallies(
+        year,
+        reference_date,
+        groups.iter().map(|group| {
+            (
+                (
+                    group.town_code.as_str(),
+                    group.town.as_str(),
+                    group.industry.as_str(),
+                ),
+                Tally {
+                    total: group.total,
+                    covered: group.covered,
+                    cooperation: group.cooperation,
+                    institution_and_staff: group.institution_and_staff,
+                },
+            )
+        }),
+    )
+}
+
+fn merge(into: &mut Tally, tally: &Tally) {
+    into.total += tally.total;
+    into.covered += tally.covered;
+    into.cooperation += tally.cooperation;
+    into.institution_and_staff += tally.institution_and_staff;
+}
+
+/// Adds tallies up by town and by industry chain.
+fn report_of_tallies<'a>(
+    year: i32,
+    reference_date: NaiveDate,
+    tallies: impl IntoIterator<Item = (GroupKey<'a>, Tally)>,
+) -> CoverageReport {
     let mut total = Tally::default();
     let mut by_town: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
     let mut by_industry: BTreeMap<IndustryChain, Tally> = BTreeMap::new();
-    for ((town_code, town, industry), facts) in roster {
-        let assessment: Assessment = coverage::assess(&facts, reference_date);
-        total.add(&assessment);
-        let key = (town_code, town);
-        match by_town.get_mut(&key) {
-            Some(tally) => tally.add(&assessment),
-            None => {
-                let mut tally = Tally::default();
-                tally.add(&assessment);
-                by_town.insert(key, tally);
-            }
-        }
+    for ((town_code, town, industry), tally) in tallies {
+        merge(&mut total, &tally);
+        merge(by_town.entry((town_code, town)).or_default(), &tally);
         let chain = IndustryChain::parse(industry).unwrap_or(IndustryChain::Other);
-        by_industry.entry(chain).or_default().add(&assessment);
+        merge(by_industry.entry(chain).or_default(), &tally);
     }
     CoverageReport {
         year,
@@ -231,7 +274,7 @@ impl App {
             .await
     }
 
-    /// Computes the report from the registry's rows (what [`App::coverage`] keeps).
+    /// Computes the report in the database (what [`App::coverage`] keeps).
     pub async fn coverage_now(
         &self,
         year: Option<i32>,
@@ -247,12 +290,9 @@ impl App {
                 .copied()
                 .unwrap_or_else(|| chrono::Datelike::year(&today)),
         };
-        let rows = self.store.coverage_rows(year).await?;
-        Ok(report_of_rows(
-            year,
-            coverage::reference_date(year, today),
-            &rows,
-        ))
+        let day = coverage::reference_date(year, today);
+        let groups = self.store.coverage_tallies(year, day).await?;
+        Ok(report_of_groups(year, day, &groups))
     }
 
     /// The registry's coverage stamp (for callers that keep values computed from the roster).

@@ -101,6 +101,7 @@ app_suite!(
     proposal_loop_moves_coverage,
     random_actions_follow_the_table,
     silence_brings_reminders_then_staff_then_expiry,
+    the_database_counts_coverage_as_the_rule_does,
 );
 
 fn write_jsonl(path: &Path, values: &[Value]) {
@@ -1878,4 +1879,115 @@ async fn concurrent_sqlite_writes_never_fail() {
     let excluded = app.proposals(Some("excluded")).await.expect("proposals");
     assert_eq!(excluded.len(), 400, "every exclusion landed");
     fixture.finish().await;
+}
+
+/// The database's grouped count (`coverage_tallies`, what `/coverage` shows) and the rule in
+/// Rust applied enterprise by enterprise (what the lists and reasons use) give the same report
+/// on random rosters whose terms start and end around the reference day (the boundaries are
+/// where `<=` and `<` differ).
+async fn the_database_counts_coverage_as_the_rule_does(fixture: &Fixture) {
+    use labbridge_store::entity::{enterprise, partnership, rd_institution};
+    use labbridge_store::{EnterpriseRecord, Store};
+
+    // xorshift: the same rosters on every run and backend.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    let store = &fixture.app.store;
+    let towns = [
+        ("370724001", "城关街道"),
+        ("370724101", "五井镇"),
+        ("370724102", "冶源镇"),
+    ];
+    let industries = ["aluminium", "auto_parts", "machinery", "not-a-chain"];
+    for round in 0..6 {
+        let year = 2020 + round;
+        let reference =
+            chrono::NaiveDate::from_ymd_opt(year, 1 + next(12) as u32, 1 + next(28) as u32)
+                .expect("day");
+        let near = |offset: u64| reference + chrono::Duration::days(offset as i64 - 3);
+        let mut records = Vec::new();
+        let mut partnerships = Vec::new();
+        for n in 0..80 {
+            let id = format!("r{round}-e{n}");
+            let (town_code, town) = towns[next(3) as usize];
+            let institutions = (0..next(3))
+                .map(|_| rd_institution::Model {
+                    id: 0,
+                    enterprise_id: id.clone(),
+                    kind: "rd_centre".to_owned(),
+                    level: None,
+                    number: None,
+                    recognized_on: near(next(7)),
+                    review_due: (next(3) > 0).then(|| near(next(7))),
+                })
+                .collect();
+            for p in 0..next(3) {
+                partnerships.push(partnership::Model {
+                    id: format!("{id}-p{p}"),
+                    enterprise_id: id.clone(),
+                    partner_kind: "institution".to_owned(),
+                    partner: "山东大学".to_owned(),
+                    kind: "development_contract".to_owned(),
+                    valid_from: near(next(7)),
+                    valid_to: (next(3) > 0).then(|| near(next(7))),
+                    evidence: None,
+                    content_hash: "h".to_owned(),
+                    updated_at: chrono::Utc::now(),
+                    proposal_id: None,
+                    contract_number: None,
+                    registration_number: None,
+                });
+            }
+            records.push(EnterpriseRecord {
+                enterprise: enterprise::Model {
+                    id: id.clone(),
+                    name: format!("{id}有限公司"),
+                    credit_code: format!("TEST{round:02}{n:012}"),
+                    county_code: "370724".to_owned(),
+                    town_code: town_code.to_owned(),
+                    town: town.to_owned(),
+                    industry: industries[next(4) as usize].to_owned(),
+                    above_scale: next(5) > 0,
+                    roster_year: if next(10) > 0 { year } else { year - 1 },
+                    products: String::new(),
+                    rd_staff: next(3) as i32,
+                    contact_email: None,
+                    owner: None,
+                    content_hash: format!("hash-{id}"),
+                    updated_at: chrono::Utc::now(),
+                },
+                institutions,
+            });
+        }
+        let transaction = store.begin().await.expect("begin");
+        Store::upsert_enterprises(&transaction, &records)
+            .await
+            .expect("enterprises");
+        Store::upsert_partnerships(&transaction, partnerships)
+            .await
+            .expect("partnerships");
+        transaction.commit().await.expect("commit");
+
+        let by_database = labbridge_app::coverage::report_of_groups(
+            year,
+            reference,
+            &store
+                .coverage_tallies(year, reference)
+                .await
+                .expect("tallies"),
+        );
+        let by_rule = labbridge_app::coverage::report_of_rows(
+            year,
+            reference,
+            &store.coverage_rows(year).await.expect("rows"),
+        );
+        assert!(by_rule.total > 40, "round {round}: a real roster");
+        assert!(by_rule.covered > 0 && by_rule.covered < by_rule.total);
+        assert_eq!(by_database, by_rule, "round {round}, {reference}");
+    }
 }

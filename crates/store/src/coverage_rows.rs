@@ -96,6 +96,26 @@ pub struct EnterpriseListed {
 }
 type TermTuple = (String, String, Option<String>, String, Option<String>);
 
+/// Coverage counts of the enterprises of one town and industry chain code, as the database
+/// counts them (see [`Store::coverage_tallies`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTally {
+    /// The town's 9-digit code.
+    pub town_code: String,
+    /// The town.
+    pub town: String,
+    /// The industry chain's code, as stored.
+    pub industry: String,
+    /// Enterprises on the roster.
+    pub total: u32,
+    /// With both coverages.
+    pub covered: u32,
+    /// With A.
+    pub cooperation: u32,
+    /// With B.
+    pub institution_and_staff: u32,
+}
+
 impl Store {
     /// The registry's coverage stamp: it moves (in the writing transaction, by triggers of
     /// migration 7) whenever an enterprise, partnership, R&D institution or coverage snapshot
@@ -115,6 +135,65 @@ impl Store {
                 reason: "the 'coverage' stamp is missing".to_owned(),
             })?;
         Ok(row.try_get::<i64>("", "value")?)
+    }
+
+    /// The coverage rule of `labbridge_domain::coverage`, counted by the database for the
+    /// roster of `year` on `day`, by town and industry chain code: one grouped query, so the
+    /// cost stays in the database however many enterprises there are (the rows never travel).
+    ///
+    /// The rule is stated twice — here in SQL, there in Rust for one enterprise's reasons — and
+    /// the app's tests hold the two to the same figures on random rosters, on both backends.
+    pub async fn coverage_tallies(&self, year: i32, day: NaiveDate) -> Result<Vec<GroupTally>> {
+        let backend = self.database.get_database_backend();
+        let truth = match backend {
+            DatabaseBackend::Postgres => "true",
+            _ => "1",
+        };
+        // `year` is an integer and `day` a formatted date: neither can inject anything.
+        let day = day.format("%Y-%m-%d");
+        let sql = format!(
+            "SELECT e.town_code, e.town, e.industry, \
+               COUNT(*) AS total, \
+               SUM(CASE WHEN a.enterprise_id IS NOT NULL THEN 1 ELSE 0 END) AS cooperation, \
+               SUM(CASE WHEN b.enterprise_id IS NOT NULL AND e.rd_staff >= 1 THEN 1 ELSE 0 END) \
+                 AS institution_and_staff, \
+               SUM(CASE WHEN a.enterprise_id IS NOT NULL AND b.enterprise_id IS NOT NULL \
+                 AND e.rd_staff >= 1 THEN 1 ELSE 0 END) AS covered \
+             FROM enterprises e \
+             LEFT JOIN (SELECT DISTINCT enterprise_id FROM partnerships \
+               WHERE valid_from <= '{day}' AND (valid_to IS NULL OR valid_to >= '{day}')) a \
+               ON a.enterprise_id = e.id \
+             LEFT JOIN (SELECT DISTINCT enterprise_id FROM rd_institutions \
+               WHERE recognized_on <= '{day}' AND (review_due IS NULL OR review_due >= '{day}')) b \
+               ON b.enterprise_id = e.id \
+             WHERE e.above_scale = {truth} AND e.roster_year = {year} \
+             GROUP BY e.town_code, e.town, e.industry"
+        );
+        let rows = self
+            .database
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?;
+        let count = |row: &sea_orm::QueryResult, column: &'static str| -> Result<u32> {
+            let value: i64 = row.try_get("", column)?;
+            u32::try_from(value).map_err(|_| Error::Corrupt {
+                table: "enterprises",
+                column,
+                reason: format!("a count of {value}"),
+            })
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(GroupTally {
+                    town_code: row.try_get("", "town_code")?,
+                    town: row.try_get("", "town")?,
+                    industry: row.try_get("", "industry")?,
+                    total: count(row, "total")?,
+                    covered: count(row, "covered")?,
+                    cooperation: count(row, "cooperation")?,
+                    institution_and_staff: count(row, "institution_and_staff")?,
+                })
+            })
+            .collect()
     }
 
     /// Runs a query that returns one JSON array as text (`rows`), and decodes it.

@@ -27,7 +27,7 @@ mod proposals;
 mod registry;
 pub mod testing;
 
-pub use coverage_rows::{CoverageRow, EnterpriseListed, Term};
+pub use coverage_rows::{CoverageRow, EnterpriseListed, GroupTally, Term};
 pub use dashboard::{EnterpriseFile, JOB_RUNNING};
 pub use error::{Error, Result};
 pub use outbox::{Delivery, MailStatus, NewMail};
