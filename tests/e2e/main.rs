@@ -10,3 +10,4 @@ mod cli;
 mod mail;
 mod serve;
 mod support;
+mod two_serves;
