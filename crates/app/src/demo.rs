@@ -1577,3 +1577,70 @@ impl App {
             .is_some())
     }
 }
+
+/// Towns of the synthetic roster.
+const SYNTHETIC_TOWNS: [&str; 10] = [
+    "城关街道",
+    "东城街道",
+    "冶源街道",
+    "辛寨街道",
+    "五井镇",
+    "寺头镇",
+    "九山镇",
+    "山旺镇",
+    "柳山镇",
+    "蒋峪镇",
+];
+/// Industry chains of the synthetic roster.
+const SYNTHETIC_CHAINS: [&str; 5] = ["铝材深加工", "新材料", "机电装备", "汽车配件", "其他"];
+
+/// A synthetic roster of `count` enterprises of `year` for benchmarks, as import records
+/// (enterprises with their R&D institutions, and partnerships): about 45% with a cooperation in force, 50% with an R&D
+/// institution, some expired or lapsed, some ending before the year does.
+pub fn synthetic_roster(count: usize, year: i32) -> (Vec<Value>, Vec<Value>) {
+    let mut enterprises = Vec::with_capacity(count);
+    let mut partnerships = Vec::new();
+    for index in 0..count {
+        let code = CreditCode::complete(&format!("91370724MA{index:07}")).expect("code");
+        let institution = match index % 4 {
+            0 | 1 => {
+                json!([{"kind": "企业技术中心", "level": "市级", "recognized_on": format!("{}-03-01", year - 2),
+                "review_due": if index % 40 == 1 { format!("{year}-12-20") } else { format!("{}-12-31", year + 2) }}])
+            }
+            2 => {
+                json!([{"kind": "研发中心", "recognized_on": format!("{}-03-01", year - 5), "review_due": format!("{}-06-30", year - 1)}])
+            }
+            _ => json!([]),
+        };
+        enterprises.push(json!({
+                "id": format!("bench-ent-{index:06}"),
+                "name": format!("临朐测试{index}铝业有限公司"),
+                "credit_code": code.as_str(),
+                "town": SYNTHETIC_TOWNS[index % SYNTHETIC_TOWNS.len()],
+                "industry": SYNTHETIC_CHAINS[index % SYNTHETIC_CHAINS.len()],
+                "above_scale": true,
+                "roster_year": year,
+                "rd_staff": (index % 7) as i64,
+                "owner": format!("kjj-{}", index % 12),
+                "rd_institutions": institution,
+        }));
+        if index % 9 < 4 {
+            let valid_to = match index % 9 {
+                0 => Value::Null,
+                1 => Value::from(format!("{year}-12-{:02}", 10 + index % 18)),
+                2 => Value::from(format!("{}-03-31", year)),
+                _ => Value::from(format!("{}-12-31", year + 1)),
+            };
+            partnerships.push(json!({
+                    "id": format!("bench-pship-{index:06}"),
+                    "enterprise": format!("bench-ent-{index:06}"),
+                    "partner_kind": "高校院所",
+                    "partner": "山东大学",
+                    "kind": "技术开发合同",
+                    "valid_from": format!("{}-01-15", year - 1),
+                    "valid_to": valid_to,
+            }));
+        }
+    }
+    (enterprises, partnerships)
+}

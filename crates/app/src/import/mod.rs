@@ -20,7 +20,7 @@ use labbridge_store::RecordKind;
 use serde::Serialize;
 use tracing::info;
 
-use crate::{App, Result};
+use crate::{App, Error, Result};
 pub use reasons::reason_zh;
 pub use records::Prepared;
 pub use source::Row;
@@ -278,6 +278,12 @@ const WRITE_BATCH: usize = 5_000;
 
 impl App {
     /// Imports a file: reads, validates every row, and writes all records or none.
+    ///
+    /// The file is read twice as it streams ([`source::stream`]): first every row is checked
+    /// and only the problems are kept; then, if there were none, the rows are checked again
+    /// and written in batches inside one transaction. Memory holds the ids seen and the
+    /// registry's content hashes, not the rows (a province's 1,000,000 experts do not fit in
+    /// memory as rows).
     pub async fn import_file(
         &self,
         kind: ImportKind,
@@ -285,19 +291,67 @@ impl App {
         progress: Progress,
     ) -> Result<ImportSummary> {
         let source_name = path.display().to_string();
-        let source = source::read(kind, path);
-        if !source.problems.is_empty() && source.rows.is_empty() {
-            return Err(ImportFailure {
-                source_name,
-                problems: source.problems,
+        let context = records::Context::load(self, kind).await?;
+        let mut problems = Vec::new();
+        let mut rows = 0;
+        let bar = progress.bar(0, "checking");
+        let mut stream = source::stream(kind, path);
+        {
+            let mut preparer = records::Preparer::new(kind, &context);
+            for item in &mut stream {
+                match item {
+                    Ok(row) => {
+                        rows += 1;
+                        if rows % 1024 == 0 {
+                            bar.set_position(rows as u64);
+                        }
+                        preparer.prepare(&row, &mut problems);
+                    }
+                    Err(problem) => problems.push(problem),
+                }
             }
-            .into());
         }
-        let mut summary = self
-            .import_rows(kind, &source_name, source.rows, source.problems, progress)
-            .await?;
-        summary.notes.splice(0..0, source.notes);
-        Ok(summary)
+        bar.finish_and_clear();
+        refuse_if_any(&source_name, std::mem::take(&mut problems))?;
+        let notes = stream.notes;
+        let existing = self.store.content_hashes(kind.record_kind()).await?;
+        let mut summary = ImportSummary {
+            kind: Some(kind),
+            rows,
+            notes,
+            ..ImportSummary::default()
+        };
+        let mut first_county = None;
+        let bar = progress.bar(rows, "writing");
+        let transaction = self.store.begin().await?;
+        let mut preparer = records::Preparer::new(kind, &context);
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        for item in source::stream(kind, path) {
+            // The rows were all good a moment ago: anything else means the file changed.
+            let changed = || {
+                Error::Conflict(format!(
+                    "{source_name} changed while it was imported; nothing was written"
+                ))
+            };
+            let row = item.map_err(|_| changed())?;
+            let record = preparer.prepare(&row, &mut problems).ok_or_else(changed)?;
+            if first_county.is_none()
+                && let Prepared::Enterprise(record) = &record
+            {
+                first_county = Some(record.enterprise.county_code.clone());
+            }
+            if let Some(record) = classify_one(&mut summary, &existing, record) {
+                batch.push(record);
+            }
+            if batch.len() == WRITE_BATCH {
+                records::write(&transaction, &batch).await?;
+                bar.inc(batch.len() as u64);
+                batch.clear();
+            }
+        }
+        records::write(&transaction, &batch).await?;
+        bar.finish_and_clear();
+        self.finish_import(transaction, summary, first_county).await
     }
 
     /// Imports rows already read (the demo county uses this with generated rows).
@@ -314,14 +368,7 @@ impl App {
         let bar = progress.bar(row_count, "checking");
         let prepared = records::prepare(kind, &context, rows, &mut problems, &bar);
         bar.finish_and_clear();
-        if !problems.is_empty() {
-            problems.sort_by_key(|problem| problem.row.unwrap_or(0));
-            return Err(ImportFailure {
-                source_name: source_name.to_owned(),
-                problems,
-            }
-            .into());
-        }
+        refuse_if_any(source_name, problems)?;
         let existing = self.store.content_hashes(kind.record_kind()).await?;
         let first_county = prepared.iter().find_map(|record| match record {
             Prepared::Enterprise(record) => Some(record.enterprise.county_code.clone()),
@@ -334,16 +381,28 @@ impl App {
             records::write(&transaction, batch).await?;
             bar.inc(batch.len() as u64);
         }
+        bar.finish_and_clear();
+        self.finish_import(transaction, summary, first_county).await
+    }
+}
+
+impl App {
+    /// Commits an import's writes, remembers the county of its first enterprise, logs it.
+    async fn finish_import(
+        &self,
+        transaction: labbridge_store::DatabaseTransaction,
+        summary: ImportSummary,
+        first_county: Option<String>,
+    ) -> Result<ImportSummary> {
         transaction
             .commit()
             .await
             .map_err(labbridge_store::Error::from)?;
-        bar.finish_and_clear();
         if let Some(code) = first_county {
             self.remember_county(&code).await?;
         }
         info!(
-            kind = kind.name(),
+            kind = summary.kind.map(ImportKind::name).unwrap_or_default(),
             created = summary.created,
             updated = summary.updated,
             unchanged = summary.unchanged,
@@ -351,6 +410,19 @@ impl App {
         );
         Ok(summary)
     }
+}
+
+/// Refuses an import with every problem found, in row order; nothing was written.
+fn refuse_if_any(source_name: &str, mut problems: Vec<Problem>) -> Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort_by_key(|problem| problem.row.unwrap_or(0));
+    Err(ImportFailure {
+        source_name: source_name.to_owned(),
+        problems,
+    }
+    .into())
 }
 
 fn classify(
@@ -366,15 +438,24 @@ fn classify(
     };
     let mut changed = Vec::with_capacity(prepared.len());
     for record in prepared {
-        match existing.get(record.id()) {
-            None => summary.created += 1,
-            Some(hash) if hash == record.content_hash() => {
-                summary.unchanged += 1;
-                continue;
-            }
-            Some(_) => summary.updated += 1,
-        }
-        changed.push(record);
+        changed.extend(classify_one(&mut summary, existing, record));
     }
     (summary, changed)
+}
+
+/// Counts a record as created, updated or unchanged; returns it unless it is unchanged.
+fn classify_one(
+    summary: &mut ImportSummary,
+    existing: &HashMap<String, String>,
+    record: Prepared,
+) -> Option<Prepared> {
+    match existing.get(record.id()) {
+        None => summary.created += 1,
+        Some(hash) if hash == record.content_hash() => {
+            summary.unchanged += 1;
+            return None;
+        }
+        Some(_) => summary.updated += 1,
+    }
+    Some(record)
 }

@@ -269,22 +269,29 @@ fn epoch() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH
 }
 
-/// Validates every row; returns the records of the valid ones and records problems.
-pub(super) fn prepare(
+/// Validates rows one at a time, remembering what later rows are checked against (ids and
+/// credit codes seen): a file can be checked as it streams, without holding its rows.
+pub(super) struct Preparer<'a> {
     kind: ImportKind,
-    context: &Context,
-    rows: Vec<Row>,
-    problems: &mut Vec<Problem>,
-    bar: &ProgressBar,
-) -> Vec<Prepared> {
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    let mut seen_codes: HashMap<String, (usize, String)> = HashMap::new();
-    let now = Utc::now();
-    let mut prepared = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        if index % 1024 == 0 {
-            bar.set_position(index as u64);
+    context: &'a Context,
+    seen_ids: HashMap<String, usize>,
+    seen_codes: HashMap<String, (usize, String)>,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Preparer<'a> {
+    pub(super) fn new(kind: ImportKind, context: &'a Context) -> Self {
+        Self {
+            kind,
+            context,
+            seen_ids: HashMap::new(),
+            seen_codes: HashMap::new(),
+            now: Utc::now(),
         }
+    }
+
+    /// Validates one row: its record, or `None` with its problems recorded.
+    pub(super) fn prepare(&mut self, row: &Row, problems: &mut Vec<Problem>) -> Option<Prepared> {
         let before = problems.len();
         let mut fields = Fields { row, problems };
         let id = fields.required("id");
@@ -294,29 +301,47 @@ pub(super) fn prepare(
                     "id",
                     "an id has at most 128 characters and no control characters",
                 );
-            } else if let Some(first) = seen_ids.get(id) {
+            } else if let Some(first) = self.seen_ids.get(id) {
                 fields.problem("id", format!("duplicate id '{id}' (first on row {first})"));
             } else {
-                seen_ids.insert(id.clone(), row.number);
+                self.seen_ids.insert(id.clone(), row.number);
             }
         }
-        let record = match kind {
+        let context = self.context;
+        let record = match self.kind {
             ImportKind::Programs => prepare_program(&mut fields),
             ImportKind::Labs => prepare_lab(&mut fields),
             ImportKind::Experts => prepare_expert(&mut fields, context),
             ImportKind::Enterprises => {
-                prepare_enterprise(&mut fields, context, &mut seen_codes, id.as_deref())
+                prepare_enterprise(&mut fields, context, &mut self.seen_codes, id.as_deref())
             }
             ImportKind::Needs => prepare_need(&mut fields, context),
             ImportKind::Partnerships => prepare_partnership(&mut fields, context),
         };
         if problems.len() > before {
-            continue;
+            return None;
         }
-        if let (Some(id), Some(mut record)) = (id, record) {
-            stamp(&mut record, id, now);
-            prepared.push(record);
+        let (id, mut record) = (id?, record?);
+        stamp(&mut record, id, self.now);
+        Some(record)
+    }
+}
+
+/// Validates every row; returns the records of the valid ones and records problems.
+pub(super) fn prepare(
+    kind: ImportKind,
+    context: &Context,
+    rows: Vec<Row>,
+    problems: &mut Vec<Problem>,
+    bar: &ProgressBar,
+) -> Vec<Prepared> {
+    let mut preparer = Preparer::new(kind, context);
+    let mut prepared = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        if index % 1024 == 0 {
+            bar.set_position(index as u64);
         }
+        prepared.extend(preparer.prepare(row, problems));
     }
     bar.set_position(rows.len() as u64);
     prepared

@@ -74,6 +74,236 @@ pub fn read(kind: ImportKind, path: &Path) -> Source {
     }
 }
 
+/// A file's rows read one at a time, for imports too large to hold (see `App::import_file`).
+///
+/// JSONL and CSV in UTF-8 (with or without a BOM) are read as they stream, so memory does not
+/// grow with the file; anything else — a spreadsheet, text in GBK or UTF-16 — is read whole
+/// by [`read`] and handed out from memory. Problems come in the stream where they are found;
+/// notes (unknown fields, the encoding) are complete once the stream is.
+pub struct RowStream {
+    kind: ImportKind,
+    inner: Inner,
+    unknown: Vec<String>,
+    /// Things worth telling (decoded from GBK, ignored columns or fields).
+    pub notes: Vec<String>,
+}
+
+enum Inner {
+    Jsonl {
+        lines: std::io::Split<std::io::BufReader<std::fs::File>>,
+        number: usize,
+    },
+    Csv {
+        records: csv::StringRecordsIntoIter<std::io::BufReader<std::fs::File>>,
+        columns: Vec<Option<&'static str>>,
+        number: usize,
+        pending: Vec<Problem>,
+    },
+    Read {
+        problems: std::vec::IntoIter<Problem>,
+        rows: std::vec::IntoIter<Row>,
+    },
+}
+
+impl RowStream {
+    fn read_whole(kind: ImportKind, source: Source) -> Self {
+        Self {
+            kind,
+            inner: Inner::Read {
+                problems: source.problems.into_iter(),
+                rows: source.rows.into_iter(),
+            },
+            unknown: Vec::new(),
+            notes: source.notes,
+        }
+    }
+}
+
+/// Whether a file is UTF-8 throughout without a UTF-16 BOM (read in pieces, kept nowhere).
+fn streams_as_utf8(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0_u8; 1 << 16];
+    let mut carried = 0;
+    let mut first = true;
+    loop {
+        let read = file.read(&mut buffer[carried..])?;
+        let filled = carried + read;
+        if first {
+            first = false;
+            if let Some((encoding, _)) = Encoding::for_bom(&buffer[..filled])
+                && encoding != UTF_8
+            {
+                return Ok(false);
+            }
+        }
+        match std::str::from_utf8(&buffer[..filled]) {
+            Ok(_) => carried = 0,
+            // An incomplete character at the end of a full piece is carried into the next.
+            Err(error) if error.error_len().is_none() && read > 0 => {
+                let valid = error.valid_up_to();
+                buffer.copy_within(valid..filled, 0);
+                carried = filled - valid;
+            }
+            Err(_) => return Ok(false),
+        }
+        if read == 0 {
+            return Ok(carried == 0);
+        }
+    }
+}
+
+/// Opens a file for reading its rows one at a time.
+pub fn stream(kind: ImportKind, path: &Path) -> RowStream {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let text = matches!(
+        extension.as_str(),
+        "jsonl" | "ndjson" | "json" | "csv" | "tsv" | "txt"
+    );
+    if !text || !matches!(streams_as_utf8(path), Ok(true)) {
+        return RowStream::read_whole(kind, read(kind, path));
+    }
+    let opened = std::fs::File::open(path).map(std::io::BufReader::new);
+    let mut reader = match opened {
+        Ok(reader) => reader,
+        Err(error) => {
+            return RowStream::read_whole(
+                kind,
+                Source {
+                    problems: vec![Problem::file(format!("cannot read: {error}"))],
+                    ..Source::default()
+                },
+            );
+        }
+    };
+    // A UTF-8 BOM is not part of the first line.
+    if let Ok(start) = std::io::BufRead::fill_buf(&mut reader)
+        && start.starts_with(b"\xEF\xBB\xBF")
+    {
+        std::io::BufRead::consume(&mut reader, 3);
+    }
+    if extension.starts_with("csv") || extension == "tsv" || extension == "txt" {
+        let first_line = std::io::BufRead::fill_buf(&mut reader)
+            .ok()
+            .and_then(|start| {
+                let end = start
+                    .iter()
+                    .position(|&byte| byte == b'\n')
+                    .unwrap_or(start.len());
+                std::str::from_utf8(&start[..end]).ok().map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let mut records = csv::ReaderBuilder::new()
+            .delimiter(delimiter(&first_line))
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(reader)
+            .into_records();
+        let mut source = Source::default();
+        let header: Vec<String> = match records.next() {
+            Some(Ok(record)) => record.iter().map(str::to_owned).collect(),
+            Some(Err(error)) => {
+                source.problems.push(Problem::file(format!(
+                    "cannot read the header row: {error}"
+                )));
+                return RowStream::read_whole(kind, source);
+            }
+            None => {
+                source
+                    .problems
+                    .push(Problem::file("the file is empty".to_owned()));
+                return RowStream::read_whole(kind, source);
+            }
+        };
+        let columns = columns_of(kind, &header, &mut source);
+        return RowStream {
+            kind,
+            inner: Inner::Csv {
+                records,
+                columns,
+                number: 1,
+                pending: source.problems,
+            },
+            unknown: Vec::new(),
+            notes: source.notes,
+        };
+    }
+    RowStream {
+        kind,
+        inner: Inner::Jsonl {
+            lines: std::io::BufRead::split(reader, b'\n'),
+            number: 0,
+        },
+        unknown: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+impl Iterator for RowStream {
+    type Item = Result<Row, Problem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let item = match &mut self.inner {
+                Inner::Read { problems, rows } => {
+                    return problems.next().map(Err).or_else(|| rows.next().map(Ok));
+                }
+                Inner::Jsonl { lines, number } => {
+                    *number += 1;
+                    let line = match lines.next() {
+                        None => break,
+                        Some(Err(error)) => {
+                            return Some(Err(Problem::file(format!("cannot read: {error}"))));
+                        }
+                        Some(Ok(line)) => line,
+                    };
+                    // Checked to be UTF-8 before streaming began.
+                    let line = String::from_utf8_lossy(&line);
+                    jsonl_row(self.kind, *number, &line, &mut self.unknown).transpose()
+                }
+                Inner::Csv {
+                    records,
+                    columns,
+                    number,
+                    pending,
+                } => {
+                    if !pending.is_empty() {
+                        return Some(Err(pending.remove(0)));
+                    }
+                    *number += 1;
+                    match records.next() {
+                        None => break,
+                        Some(Err(error)) => Some(Err(Problem::row(
+                            *number,
+                            None,
+                            format!("unreadable row: {error}"),
+                        ))),
+                        Some(Ok(record)) => {
+                            let cells = record
+                                .iter()
+                                .map(|cell| Ok(Value::String(cell.to_owned())))
+                                .collect();
+                            table_row(columns, *number, cells, pending).map(Ok)
+                        }
+                    }
+                }
+            };
+            if let Some(item) = item {
+                return Some(item);
+            }
+        }
+        if let Some(note) = unknown_note("fields", &self.unknown) {
+            self.unknown.clear();
+            self.notes.push(note);
+        }
+        None
+    }
+}
+
 /// Reads a text file as UTF-8, falling back to a BOM's encoding or to GB18030 (a superset of
 /// the GBK that Excel writes for "CSV" on Chinese Windows).
 fn read_text(path: &Path) -> Result<(String, Vec<String>), Problem> {
@@ -116,53 +346,70 @@ fn read_jsonl(kind: ImportKind, text: &str) -> Source {
     let mut source = Source::default();
     let mut unknown: Vec<String> = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let number = index + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(object)) => {
-                let mut cells = BTreeMap::new();
-                for (key, value) in object {
-                    match canonical_field(kind, &key) {
-                        Some(field) => {
-                            cells.insert(field.to_owned(), value);
-                        }
-                        None if !unknown.contains(&key) => unknown.push(key),
-                        None => {}
-                    }
-                }
-                source.rows.push(Row { number, cells });
-            }
-            Ok(_) => source.problems.push(Problem::row(
-                number,
-                None,
-                "a line must be a JSON object".to_owned(),
-            )),
-            Err(error) => source.problems.push(Problem::row(
-                number,
-                None,
-                format!("not valid JSON: {error}"),
-            )),
+        match jsonl_row(kind, index + 1, line, &mut unknown) {
+            Ok(Some(row)) => source.rows.push(row),
+            Ok(None) => {}
+            Err(problem) => source.problems.push(problem),
         }
     }
-    if !unknown.is_empty() {
-        source
-            .notes
-            .push(format!("ignored unknown fields: {}", unknown.join(", ")));
-    }
+    source.notes.extend(unknown_note("fields", &unknown));
     source
+}
+
+/// One JSONL line as a row (`None` for a blank line); unknown keys are collected.
+fn jsonl_row(
+    kind: ImportKind,
+    number: usize,
+    line: &str,
+    unknown: &mut Vec<String>,
+) -> Result<Option<Row>, Problem> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(object)) => {
+            let mut cells = BTreeMap::new();
+            for (key, value) in object {
+                match canonical_field(kind, &key) {
+                    Some(field) => {
+                        cells.insert(field.to_owned(), value);
+                    }
+                    None if !unknown.contains(&key) => unknown.push(key),
+                    None => {}
+                }
+            }
+            Ok(Some(Row { number, cells }))
+        }
+        Ok(_) => Err(Problem::row(
+            number,
+            None,
+            "a line must be a JSON object".to_owned(),
+        )),
+        Err(error) => Err(Problem::row(
+            number,
+            None,
+            format!("not valid JSON: {error}"),
+        )),
+    }
+}
+
+fn unknown_note(what: &str, unknown: &[String]) -> Option<String> {
+    (!unknown.is_empty()).then(|| format!("ignored unknown {what}: {}", unknown.join(", ")))
+}
+
+/// A CSV file's delimiter: a tab when its first line has tabs and no commas.
+fn delimiter(first_line: &str) -> u8 {
+    if !first_line.contains(',') && first_line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 fn read_csv(kind: ImportKind, text: &str) -> Source {
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = if !first_line.contains(',') && first_line.contains('\t') {
-        b'\t'
-    } else {
-        b','
-    };
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(delimiter(first_line))
         .flexible(true)
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -296,6 +543,21 @@ fn from_table(
     table: Vec<(usize, Vec<Result<Value, String>>)>,
 ) -> Source {
     let mut source = Source::default();
+    let columns = columns_of(kind, header, &mut source);
+    for (number, cells) in table {
+        if let Some(row) = table_row(&columns, number, cells, &mut source.problems) {
+            source.rows.push(row);
+        }
+    }
+    source
+}
+
+/// The field of each column of a header; file problems and notes go into `source`.
+fn columns_of(
+    kind: ImportKind,
+    header: &[String],
+    source: &mut Source,
+) -> Vec<Option<&'static str>> {
     let mut columns: Vec<Option<&'static str>> = Vec::with_capacity(header.len());
     let mut unknown = Vec::new();
     for name in header {
@@ -319,44 +581,45 @@ fn from_table(
                 .push(Problem::file(format!("missing column '{required}'")));
         }
     }
-    if !unknown.is_empty() {
-        source
-            .notes
-            .push(format!("ignored unknown columns: {}", unknown.join(", ")));
-    }
-    for (number, cells) in table {
-        let mut row = Row {
-            number,
-            cells: BTreeMap::new(),
-        };
-        for (field, value) in columns.iter().zip(cells) {
-            let value = match value {
-                Ok(value) => value,
-                Err(error) => {
-                    if let Some(field) = field {
-                        source.problems.push(Problem::row(
-                            number,
-                            Some(field),
-                            format!("the cell holds the Excel error {error}, not a value (单元格是 Excel 错误值 {error}，请改为实际内容)"),
-                        ));
-                    }
-                    continue;
+    source.notes.extend(unknown_note("columns", &unknown));
+    columns
+}
+
+/// One data row of a table (`None` when it is blank); bad cells are problems of the row.
+fn table_row(
+    columns: &[Option<&'static str>],
+    number: usize,
+    cells: Vec<Result<Value, String>>,
+    problems: &mut Vec<Problem>,
+) -> Option<Row> {
+    let mut row = Row {
+        number,
+        cells: BTreeMap::new(),
+    };
+    for (field, value) in columns.iter().zip(cells) {
+        let value = match value {
+            Ok(value) => value,
+            Err(error) => {
+                if let Some(field) = field {
+                    problems.push(Problem::row(
+                        number,
+                        Some(field),
+                        format!("the cell holds the Excel error {error}, not a value (单元格是 Excel 错误值 {error}，请改为实际内容)"),
+                    ));
                 }
-            };
-            let blank = match &value {
-                Value::Null => true,
-                Value::String(text) => text.trim().is_empty(),
-                _ => false,
-            };
-            if let (Some(field), false) = (field, blank) {
-                row.cells.insert((*field).to_owned(), value);
+                continue;
             }
-        }
-        if !row.cells.is_empty() {
-            source.rows.push(row);
+        };
+        let blank = match &value {
+            Value::Null => true,
+            Value::String(text) => text.trim().is_empty(),
+            _ => false,
+        };
+        if let (Some(field), false) = (field, blank) {
+            row.cells.insert((*field).to_owned(), value);
         }
     }
-    source
+    (!row.cells.is_empty()).then_some(row)
 }
 
 /// Maps a header or JSON key to the contract's field name; Chinese headers of bureau sheets
@@ -428,6 +691,79 @@ pub fn canonical_field(kind: ImportKind, raw: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the whole-file reader gives, as a stream would hand it out.
+    fn whole(kind: ImportKind, path: &Path) -> (Vec<Row>, Vec<Problem>, Vec<String>) {
+        let source = read(kind, path);
+        (source.rows, source.problems, source.notes)
+    }
+
+    fn streamed(kind: ImportKind, path: &Path) -> (Vec<Row>, Vec<Problem>, Vec<String>) {
+        let mut stream = stream(kind, path);
+        let (mut rows, mut problems) = (Vec::new(), Vec::new());
+        for item in &mut stream {
+            match item {
+                Ok(row) => rows.push(row),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        (rows, problems, stream.notes)
+    }
+
+    #[test]
+    fn streaming_reads_what_the_whole_file_reader_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases: [(&str, &[u8]); 9] = [
+            (
+                "plain.jsonl",
+                "{\"id\":\"a\",\"name\":\"铝合金研究所\",\"colour\":1}\n\n{\"id\":\"b\",\"名称\":\"乙\"}\n".as_bytes(),
+            ),
+            (
+                "bom-crlf.jsonl",
+                "\u{feff}{\"id\":\"a\"}\r\n[1,2]\r\n{not json\r\n\r\n{\"id\":\"c\"}".as_bytes(),
+            ),
+            ("empty.jsonl", b""),
+            (
+                "header.csv",
+                "id,name,institution,单位,colour\na,铝合金研究所,山东大学,,red\n,,,,\nb,\"引号, 逗号\",\"多\n行\",x,\n".as_bytes(),
+            ),
+            (
+                "bom.csv",
+                "\u{feff}id\tname\tinstitution\r\na\t甲\t山东大学\r\n".as_bytes(),
+            ),
+            ("missing-column.csv", "id,colour\na,red\n".as_bytes()),
+            ("short-row.csv", "id,name,institution\na,甲\nb,乙,山东大学,extra\n".as_bytes()),
+            ("header-only.csv", b"id,name,institution\n"),
+            // GBK: read whole (not UTF-8), the same rows either way.
+            ("gbk.csv", b"id,name,institution\na,\xc2\xc1\xba\xcf\xbd\xf0,\xc9\xbd\xb6\xab\xb4\xf3\xd1\xa7\n"),
+        ];
+        for (name, bytes) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).expect("write");
+            let (mut rows, mut problems, mut notes) = streamed(ImportKind::Labs, &path);
+            let (whole_rows, mut whole_problems, mut whole_notes) = whole(ImportKind::Labs, &path);
+            problems.sort_by_key(|problem| problem.row);
+            whole_problems.sort_by_key(|problem| problem.row);
+            notes.sort();
+            whole_notes.sort();
+            rows.sort_by_key(|row| row.number);
+            assert_eq!(rows, whole_rows, "{name}: rows");
+            assert_eq!(problems, whole_problems, "{name}: problems");
+            assert_eq!(notes, whole_notes, "{name}: notes");
+        }
+    }
+
+    #[test]
+    fn a_character_split_between_pieces_is_still_utf8() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("long.jsonl");
+        // 铝 is three bytes; 65,535 ASCII bytes first puts it across the 64 KiB piece boundary.
+        let text = format!("{{\"id\":\"{}铝\"}}\n", "a".repeat(65_535 - 8));
+        std::fs::write(&path, &text).expect("write");
+        assert!(matches!(streams_as_utf8(&path), Ok(true)));
+        std::fs::write(&path, b"{\"id\":\"\xff\"}\n").expect("write");
+        assert!(matches!(streams_as_utf8(&path), Ok(false)));
+    }
 
     #[test]
     fn decodes_utf8_bom_gbk_and_rejects_garbage() {
