@@ -1597,10 +1597,13 @@ const SYNTHETIC_CHAINS: [&str; 5] = ["铝材深加工", "新材料", "机电装�
 /// A synthetic roster of `count` enterprises of `year` for benchmarks, as import records
 /// (enterprises with their R&D institutions, and partnerships): about 45% with a cooperation in force, 50% with an R&D
 /// institution, some expired or lapsed, some ending before the year does.
-pub fn synthetic_roster(count: usize, year: i32) -> (Vec<Value>, Vec<Value>) {
+///
+/// Enterprises are numbered from `first` (ids `bench-ent-NNNNNN`, credit codes to match), so
+/// rosters of several calls do not overlap.
+pub fn synthetic_roster(first: usize, count: usize, year: i32) -> (Vec<Value>, Vec<Value>) {
     let mut enterprises = Vec::with_capacity(count);
     let mut partnerships = Vec::new();
-    for index in 0..count {
+    for index in first..first + count {
         let code = CreditCode::complete(&format!("91370724MA{index:07}")).expect("code");
         let institution = match index % 4 {
             0 | 1 => {

@@ -58,7 +58,7 @@ fn row(number: usize, cells: Value) -> Row {
 
 /// The synthetic roster as import rows (numbered as a sheet shows them).
 fn synthetic(count: usize, year: i32) -> (Vec<Row>, Vec<Row>) {
-    let (enterprises, partnerships) = labbridge_app::demo::synthetic_roster(count, year);
+    let (enterprises, partnerships) = labbridge_app::demo::synthetic_roster(0, count, year);
     let rows = |values: Vec<Value>| {
         values
             .into_iter()

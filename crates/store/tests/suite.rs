@@ -54,6 +54,7 @@ store_suite!(
     coverage_rows_agree_with_the_roster,
     snapshots_and_settings_are_kept_once,
     coverage_stamp_moves_with_what_coverage_reads,
+    statistics_refresh_for_every_kind,
 );
 
 fn day(year: i32, month: u32, date: u32) -> NaiveDate {
@@ -180,6 +181,18 @@ fn expert_model(id: &str, bio: &str) -> expert::Model {
         content_hash: format!("hash-{id}"),
         updated_at: now(),
     }
+}
+
+/// Writes enterprise `e1` with an R&D centre recognised in 2020.
+async fn write_one_enterprise_with_a_centre(store: &Store) {
+    write_enterprises(
+        store,
+        &[record(
+            enterprise("e1", "91370724MA3C0X0X1Q", 2026, true),
+            vec![institution("rd_centre", day(2020, 1, 1), None)],
+        )],
+    )
+    .await;
 }
 
 async fn write_enterprises(store: &Store, records: &[EnterpriseRecord]) {
@@ -730,14 +743,7 @@ async fn coverage_stamp_moves_with_what_coverage_reads(store: &Store) {
         *last = now;
     }
 
-    write_enterprises(
-        store,
-        &[record(
-            enterprise("e1", "91370724MA3C0X0X1Q", 2026, true),
-            vec![institution("rd_centre", day(2020, 1, 1), None)],
-        )],
-    )
-    .await;
+    write_one_enterprise_with_a_centre(store).await;
     moved(
         &mut last,
         stamp().await,
@@ -791,4 +797,19 @@ async fn coverage_stamp_moves_with_what_coverage_reads(store: &Store) {
         .await
         .expect("delete");
     moved(&mut last, stamp().await, "deleted institutions");
+}
+
+async fn statistics_refresh_for_every_kind(store: &Store) {
+    write_one_enterprise_with_a_centre(store).await;
+    for kind in [
+        RecordKind::Enterprises,
+        RecordKind::Needs,
+        RecordKind::Labs,
+        RecordKind::Experts,
+        RecordKind::Programs,
+        RecordKind::Partnerships,
+    ] {
+        store.analyze(kind).await.expect("analyze");
+    }
+    assert_eq!(store.counts().await.expect("counts").enterprises, 1);
 }

@@ -276,6 +276,9 @@ impl Progress {
 /// Records per write statement group; also the progress bar's step.
 const WRITE_BATCH: usize = 5_000;
 
+/// Rows written by one import beyond which the registry's statistics are refreshed.
+const ANALYZE_AFTER: usize = 10_000;
+
 impl App {
     /// Imports a file: reads, validates every row, and writes all records or none.
     ///
@@ -400,6 +403,11 @@ impl App {
             .map_err(labbridge_store::Error::from)?;
         if let Some(code) = first_county {
             self.remember_county(&code).await?;
+        }
+        if let Some(kind) = summary.kind
+            && summary.created + summary.updated >= ANALYZE_AFTER
+        {
+            self.store.analyze(kind.record_kind()).await?;
         }
         info!(
             kind = summary.kind.map(ImportKind::name).unwrap_or_default(),
