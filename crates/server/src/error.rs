@@ -134,9 +134,18 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The fallback: a JSON 404 that names the path.
+/// The fallback: a JSON 404 that names the path (its first 200 characters: an address of
+/// 60 KB is not sent back whole).
 pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("no route for {}", uri.path()))
+    ApiError::not_found(no_route_message(uri.path()))
+}
+
+fn no_route_message(path: &str) -> String {
+    const SHOWN: usize = 200;
+    match path.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("no route for {}…", &path[..end]),
+        None => format!("no route for {path}"),
+    }
 }
 
 /// The error page a browser gets.
@@ -317,5 +326,19 @@ pub async fn error_pages(
             tracing::error!(%error, "error page failed");
             (status, "error").into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_path_is_named_by_its_start() {
+        assert_eq!(no_route_message("/nowhere"), "no route for /nowhere");
+        let long = format!("/{}", "铝".repeat(20_000));
+        let message = no_route_message(&long);
+        assert_eq!(message.chars().count(), "no route for ".len() + 200 + 1);
+        assert!(message.ends_with('…'));
     }
 }
