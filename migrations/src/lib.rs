@@ -15,6 +15,7 @@ mod m20261207_000004_create_dashboard;
 mod m20261207_000005_create_portal;
 mod m20261207_000006_create_sign_in_attempts;
 mod m20261207_000007_create_registry_stamps;
+mod m20261207_000008_add_enterprise_sort_key;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_create_portal::Migration),
             Box::new(m20261207_000006_create_sign_in_attempts::Migration),
             Box::new(m20261207_000007_create_registry_stamps::Migration),
+            Box::new(m20261207_000008_add_enterprise_sort_key::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use labbridge_domain::coverage::{self, Assessment, Facts, Gap, Period};
 use labbridge_domain::model::IndustryChain;
 use labbridge_store::entity::{coverage_snapshot, proposal};
-use labbridge_store::{CoverageRow, EnterpriseFile};
+use labbridge_store::{CoverageRow, EnterpriseFile, GapFilter, UncoveredQuery};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -196,10 +196,40 @@ pub struct UncoveredList {
     /// The day the rule was evaluated at.
     #[schema(value_type = String, format = Date)]
     pub reference_date: NaiveDate,
-    /// Enterprises listed (after the filters).
+    /// Enterprises listed (after the filters), on every page.
     pub total: usize,
+    /// Where this page starts in the list.
+    pub offset: u64,
+    /// The most rows a page holds.
+    pub limit: u64,
     /// The enterprises, by town (division code) then name (pinyin).
     pub enterprises: Vec<UncoveredEnterprise>,
+}
+
+/// Which rows of a list a request wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows skipped.
+    pub offset: u64,
+    /// Rows at most.
+    pub limit: u64,
+}
+
+impl Page {
+    /// Rows of a page unless asked otherwise.
+    pub const DEFAULT_LIMIT: u64 = 100;
+    /// The most rows one request may ask for.
+    pub const MAX_LIMIT: u64 = 1_000;
+    /// The deepest offset a request may ask for (a clerk narrows the filters long before).
+    pub const MAX_OFFSET: u64 = 1_000_000;
+
+    /// The first page of the default size.
+    pub fn first() -> Self {
+        Self {
+            offset: 0,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
 }
 
 /// Filters of the uncovered list; each matches a code or a label.
@@ -222,15 +252,17 @@ fn gap_code(gap: Gap) -> String {
         .unwrap_or_default()
 }
 
+/// A filter's value, trimmed; `None` when absent or blank.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+}
+
 impl UncoveredFilter {
     fn keeps(&self, enterprise: &CoverageRow, chain: IndustryChain, gaps: &[GapView]) -> bool {
-        let given = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-        };
         if let Some(town) = given(&self.town)
             && town != enterprise.town
             && town != enterprise.town_code
@@ -299,8 +331,26 @@ pub struct AtRisk {
     pub forecast_covered: u32,
     /// forecast_covered / total.
     pub forecast_rate: f64,
+    /// Enterprises at risk, on every page.
+    pub at_risk: usize,
+    /// Where this page starts in the list.
+    pub offset: u64,
+    /// The most rows a page holds.
+    pub limit: u64,
     /// The enterprises, by the day they lose a coverage.
     pub enterprises: Vec<AtRiskEnterprise>,
+}
+
+impl AtRisk {
+    /// The list cut to one page (the figures stay the whole roster's).
+    pub fn paged(mut self, page: Page) -> Self {
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        self.enterprises = self.enterprises.into_iter().skip(skip).take(take).collect();
+        self.offset = page.offset;
+        self.limit = page.limit;
+        self
+    }
 }
 
 /// One month of the trend.
@@ -478,17 +528,132 @@ impl App {
         })
     }
 
-    /// Every enterprise on the latest roster without both coverages, with the reasons.
+    /// One page of the enterprises on the latest roster without both coverages, with the
+    /// reasons: the database applies the rule and the filters and orders the list (town code,
+    /// then pinyin); only the page's enterprises, their terms and their latest proposals are
+    /// read. The count is kept under the coverage stamp.
     pub async fn uncovered(
         &self,
         filter: &UncoveredFilter,
+        page: Page,
         today: NaiveDate,
     ) -> Result<UncoveredList> {
-        let roster = self.roster_now(today).await?;
-        self.uncovered_of(&roster, filter).await
+        let (year, day) = self.latest_roster(today).await?;
+        let query = self.uncovered_query(filter, year, day).await?;
+        let stamp = self.store.coverage_stamp().await?;
+        let key = format!("{query:?}");
+        let total = self
+            .uncovered_counts
+            .get_or_try_compute(stamp, &key, || async {
+                Ok::<_, crate::Error>(self.store.uncovered_count(&query).await?)
+            })
+            .await?;
+        let rows = self
+            .store
+            .uncovered_rows(&query, page.offset, page.limit)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let latest = self.store.latest_proposals_of(&ids).await?;
+        let kept = rows
+            .iter()
+            .map(|row| {
+                let facts = facts_of_row(row);
+                let assessment = coverage::assess(&facts, day);
+                let chain = IndustryChain::parse(&row.industry).unwrap_or(IndustryChain::Other);
+                (row, chain, explain(&facts, &assessment, day))
+            })
+            .collect();
+        let enterprises = self.describe_uncovered(kept, latest).await?;
+        Ok(UncoveredList {
+            year,
+            reference_date: day,
+            total: usize::try_from(total).unwrap_or(usize::MAX),
+            offset: page.offset,
+            limit: page.limit,
+            enterprises,
+        })
     }
 
-    /// [`App::uncovered`] of a roster already read.
+    /// The latest roster year and its reference day (kept under the coverage stamp).
+    pub async fn latest_roster(&self, today: NaiveDate) -> Result<(i32, NaiveDate)> {
+        let stamp = self.store.coverage_stamp().await?;
+        let year = self
+            .roster_year
+            .get_or_try_compute(stamp, "latest", || async {
+                Ok::<_, crate::Error>(
+                    self.store
+                        .roster_years()
+                        .await?
+                        .first()
+                        .copied()
+                        .unwrap_or_else(|| today.year()),
+                )
+            })
+            .await?;
+        Ok((year, coverage::reference_date(year, today)))
+    }
+
+    /// The staff logins responsible for enterprises of a year's roster (kept under the
+    /// coverage stamp).
+    pub async fn roster_owners(&self, year: i32) -> Result<Vec<String>> {
+        let stamp = self.store.coverage_stamp().await?;
+        self.roster_lists
+            .get_or_try_compute(stamp, &format!("owners|{year}"), || async {
+                Ok::<_, crate::Error>(self.store.roster_owners(year).await?)
+            })
+            .await
+    }
+
+    /// The filter resolved to what the registry stores: a chain becomes the stored industry
+    /// values that name it (so an old row holding 铝材 is found under `aluminium`, as the
+    /// report counts it).
+    async fn uncovered_query(
+        &self,
+        filter: &UncoveredFilter,
+        year: i32,
+        day: NaiveDate,
+    ) -> Result<UncoveredQuery> {
+        let industries = match given(&filter.industry) {
+            None => None,
+            Some(industry) => match IndustryChain::parse(&industry) {
+                Err(_) => Some(Vec::new()),
+                Ok(chain) => {
+                    let stamp = self.store.coverage_stamp().await?;
+                    let stored = self
+                        .roster_lists
+                        .get_or_try_compute(stamp, &format!("industries|{year}"), || async {
+                            Ok::<_, crate::Error>(self.store.roster_industries(year).await?)
+                        })
+                        .await?;
+                    Some(
+                        stored
+                            .into_iter()
+                            .filter(|value| {
+                                IndustryChain::parse(value).unwrap_or(IndustryChain::Other) == chain
+                            })
+                            .collect(),
+                    )
+                }
+            },
+        };
+        let gap = given(&filter.gap).map(|gap| match gap.as_str() {
+            "cooperation" => GapFilter::Cooperation,
+            "institution_and_staff" => GapFilter::InstitutionAndStaff,
+            _ => GapFilter::Code(gap),
+        });
+        let owner = given(&filter.owner).map(|owner| (owner != "none").then_some(owner));
+        Ok(UncoveredQuery {
+            year,
+            day,
+            town: given(&filter.town),
+            industries,
+            gap,
+            owner,
+        })
+    }
+
+    /// Every enterprise of a roster already read without both coverages (the export's list,
+    /// and the tests' independent account of [`App::uncovered`]).
     pub async fn uncovered_of(
         &self,
         roster: &Roster,
@@ -508,6 +673,26 @@ impl App {
                 kept.push((row, chain, gaps));
             }
         }
+        kept.sort_by_cached_key(|(row, _, _)| (row.town_code.clone(), pinyin_key(&row.name)));
+        let latest = self.store.latest_proposals().await?;
+        let enterprises = self.describe_uncovered(kept, latest).await?;
+        let total = enterprises.len();
+        Ok(UncoveredList {
+            year: roster.year,
+            reference_date: day,
+            total,
+            offset: 0,
+            limit: u64::try_from(total).unwrap_or(u64::MAX),
+            enterprises,
+        })
+    }
+
+    /// The rows of the uncovered list, in the order given, with owners' and partners' names.
+    async fn describe_uncovered(
+        &self,
+        kept: Vec<(&CoverageRow, IndustryChain, Vec<GapView>)>,
+        latest: Vec<proposal::Model>,
+    ) -> Result<Vec<UncoveredEnterprise>> {
         let owners: HashMap<String, String> = self
             .store
             .accounts()
@@ -515,10 +700,7 @@ impl App {
             .into_iter()
             .map(|account| (account.login, account.display_name))
             .collect();
-        let latest: HashMap<String, proposal::Model> = self
-            .store
-            .latest_proposals()
-            .await?
+        let latest: HashMap<String, proposal::Model> = latest
             .into_iter()
             .map(|proposal| (proposal.enterprise_id.clone(), proposal))
             .collect();
@@ -531,11 +713,11 @@ impl App {
             })
             .collect();
         let names = self.partner_names(wanted).await?;
-        let mut keyed: Vec<((String, String), UncoveredEnterprise)> = kept
+        Ok(kept
             .into_iter()
             .map(|(row, chain, gaps)| {
                 let owner = row.owner.clone().filter(|login| !login.is_empty());
-                let enterprise = UncoveredEnterprise {
+                UncoveredEnterprise {
                     id: row.id.clone(),
                     name: row.name.clone(),
                     town: row.town.clone(),
@@ -553,25 +735,62 @@ impl App {
                         partner: name_of(&names, &proposal.partner_kind, &proposal.partner_id),
                         updated_at: proposal.updated_at,
                     }),
-                };
-                ((row.town_code.clone(), pinyin_key(&row.name)), enterprise)
+                }
             })
-            .collect();
-        keyed.sort_by(|left, right| left.0.cmp(&right.0));
-        let enterprises: Vec<UncoveredEnterprise> = keyed.into_iter().map(|(_, row)| row).collect();
-        Ok(UncoveredList {
-            year: roster.year,
-            reference_date: day,
-            total: enterprises.len(),
-            enterprises,
-        })
+            .collect())
+    }
+
+    /// How many uncovered enterprises have each gap (the monthly report), counted by the
+    /// database.
+    pub async fn gap_counts(&self, today: NaiveDate) -> Result<Vec<(Gap, u64)>> {
+        let (year, day) = self.latest_roster(today).await?;
+        let mut counts: std::collections::BTreeMap<Gap, u64> = Default::default();
+        for group in self.store.gap_groups(year, day).await? {
+            let state = |state: u8, none: Gap, not_started: Gap, ended: Gap| match state {
+                0 => None,
+                1 => Some(none),
+                2 => Some(not_started),
+                _ => Some(ended),
+            };
+            let gaps = [
+                state(
+                    group.cooperation,
+                    Gap::NoCooperation,
+                    Gap::CooperationNotStarted,
+                    Gap::CooperationExpired,
+                ),
+                state(
+                    group.institution,
+                    Gap::NoInstitution,
+                    Gap::InstitutionNotYetRecognized,
+                    Gap::InstitutionLapsed,
+                ),
+                group.no_rd_staff.then_some(Gap::NoRdStaff),
+            ];
+            for gap in gaps.into_iter().flatten() {
+                *counts.entry(gap).or_default() += group.count;
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
 
     /// Enterprises covered today that lose a coverage before 31 December, and the rate on
-    /// that day if nothing is done.
+    /// that day if nothing is done. The database finds the candidates (covered today, a term
+    /// ending before the year does) and counts the figures; the rule decides each candidate.
     pub async fn at_risk(&self, today: NaiveDate) -> Result<AtRisk> {
-        let roster = self.roster_now(today).await?;
-        self.at_risk_of(&roster).await
+        let (year, day) = self.latest_roster(today).await?;
+        let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
+        let now = self.coverage(Some(year), today).await?;
+        let at_end = self.coverage(Some(year), year_end).await?;
+        let candidates = self.store.at_risk_candidates(year, day, year_end).await?;
+        self.at_risk_among(
+            (year, day),
+            now.total,
+            now.covered,
+            at_end.covered,
+            &candidates,
+        )
+        .await
     }
 
     /// [`App::at_risk`] of a roster already read.
@@ -579,14 +798,39 @@ impl App {
         let (year, day) = (roster.year, roster.day);
         let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
         let (mut covered_today, mut forecast_covered) = (0, 0);
-        let mut losing = Vec::new();
         for row in &roster.rows {
             let facts = facts_of_row(row);
             forecast_covered += u32::from(coverage::assess(&facts, year_end).covered());
+            covered_today += u32::from(coverage::assess(&facts, day).covered());
+        }
+        let total = u32::try_from(roster.rows.len()).unwrap_or(u32::MAX);
+        self.at_risk_among(
+            (year, day),
+            total,
+            covered_today,
+            forecast_covered,
+            &roster.rows,
+        )
+        .await
+    }
+
+    /// The at-risk list among `rows` (any superset of the enterprises at risk), with the
+    /// figures given.
+    async fn at_risk_among(
+        &self,
+        (year, day): (i32, NaiveDate),
+        total: u32,
+        covered_today: u32,
+        forecast_covered: u32,
+        rows: &[CoverageRow],
+    ) -> Result<AtRisk> {
+        let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
+        let mut losing = Vec::new();
+        for row in rows {
+            let facts = facts_of_row(row);
             if !coverage::assess(&facts, day).covered() {
                 continue;
             }
-            covered_today += 1;
             if let Some((loses_on, which)) = first_loss(&facts, day, year_end) {
                 losing.push((row, loses_on, which));
             }
@@ -667,7 +911,6 @@ impl App {
                 .cmp(&right.loses_on)
                 .then_with(|| left.id.cmp(&right.id))
         });
-        let total = u32::try_from(roster.rows.len()).unwrap_or(u32::MAX);
         Ok(AtRisk {
             year,
             total,
@@ -678,6 +921,9 @@ impl App {
             } else {
                 f64::from(forecast_covered) / f64::from(total)
             },
+            at_risk: enterprises.len(),
+            offset: 0,
+            limit: u64::try_from(enterprises.len()).unwrap_or(u64::MAX),
             enterprises,
         })
     }
@@ -979,6 +1225,7 @@ mod tests {
                 owner: None,
                 content_hash: String::new(),
                 updated_at: Utc::now(),
+                sort_key: String::new(),
             },
             institutions: institutions
                 .iter()

@@ -26,7 +26,8 @@ pub mod openapi;
 pub mod portal;
 pub mod proposals;
 pub mod search;
-pub mod sort;
+/// Sorting Chinese names by pinyin (kept in the domain, where the store computes it too).
+pub use labbridge_domain::sort;
 pub mod stamped;
 
 pub use config::{Overrides, Settings};
@@ -47,6 +48,12 @@ pub struct App {
     password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Coverage reports by year and day, kept while the registry's coverage stamp holds.
     coverage_reports: std::sync::Arc<stamped::StampedCache<coverage::CoverageReport>>,
+    /// Counts of the uncovered list by filter, kept under the same stamp.
+    uncovered_counts: std::sync::Arc<stamped::StampedCache<u64>>,
+    /// The latest roster year, kept under the same stamp.
+    roster_year: std::sync::Arc<stamped::StampedCache<i32>>,
+    /// Short lists of a roster (its owners, its stored industry values), under the same stamp.
+    roster_lists: std::sync::Arc<stamped::StampedCache<Vec<String>>>,
 }
 
 impl App {
@@ -64,6 +71,9 @@ impl App {
             store,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(2 * cores)),
             coverage_reports: std::sync::Arc::default(),
+            uncovered_counts: std::sync::Arc::default(),
+            roster_year: std::sync::Arc::default(),
+            roster_lists: std::sync::Arc::default(),
         })
     }
 }

@@ -1946,7 +1946,13 @@ async fn the_database_counts_coverage_as_the_rule_does(fixture: &Fixture) {
             records.push(EnterpriseRecord {
                 enterprise: enterprise::Model {
                     id: id.clone(),
-                    name: format!("{id}有限公司"),
+                    // Names whose pinyin order differs from their code points and from their
+                    // ids, with homophones (张/章) that tie on the key.
+                    name: format!(
+                        "{}{}有限公司",
+                        ["张家", "章丘", "李氏", "阿里", "中鼎", "Zeta ", "王庄"][next(7) as usize],
+                        next(5)
+                    ),
                     credit_code: format!("TEST{round:02}{n:012}"),
                     county_code: "370724".to_owned(),
                     town_code: town_code.to_owned(),
@@ -1957,9 +1963,11 @@ async fn the_database_counts_coverage_as_the_rule_does(fixture: &Fixture) {
                     products: String::new(),
                     rd_staff: next(3) as i32,
                     contact_email: None,
-                    owner: None,
+                    owner: [None, Some(""), Some("wang"), Some("li")][next(4) as usize]
+                        .map(str::to_owned),
                     content_hash: format!("hash-{id}"),
                     updated_at: chrono::Utc::now(),
+                    sort_key: String::new(),
                 },
                 institutions,
             });
@@ -1989,5 +1997,111 @@ async fn the_database_counts_coverage_as_the_rule_does(fixture: &Fixture) {
         assert!(by_rule.total > 40, "round {round}: a real roster");
         assert!(by_rule.covered > 0 && by_rule.covered < by_rule.total);
         assert_eq!(by_database, by_rule, "round {round}, {reference}");
+        the_database_lists_as_the_rule_does(fixture, year, reference).await;
     }
+}
+
+/// The staff lists the database pages (`App::uncovered`, `App::at_risk`, `App::gap_counts`)
+/// hold the same enterprises, in the same order, with the same reasons, as the rule applied in
+/// Rust to the whole roster (`App::uncovered_of`, `App::at_risk_of`), for every filter, page by
+/// page.
+async fn the_database_lists_as_the_rule_does(
+    fixture: &Fixture,
+    year: i32,
+    reference: chrono::NaiveDate,
+) {
+    use labbridge_app::dashboard::{Page, Roster, UncoveredFilter};
+    let app = &fixture.app;
+    let roster = Roster {
+        year,
+        day: reference,
+        rows: app.store.coverage_rows(year).await.expect("rows"),
+    };
+    let filter =
+        |town: Option<&str>, industry: Option<&str>, gap: Option<&str>, owner: Option<&str>| {
+            UncoveredFilter {
+                town: town.map(str::to_owned),
+                industry: industry.map(str::to_owned),
+                gap: gap.map(str::to_owned),
+                owner: owner.map(str::to_owned),
+            }
+        };
+    let mut filters = vec![
+        filter(None, None, None, None),
+        filter(Some("370724101"), None, None, None),
+        filter(Some(" 冶源镇 "), None, None, None),
+        filter(Some("nowhere"), None, None, None),
+        filter(None, Some("aluminium"), None, None),
+        filter(None, Some("铝材深加工"), None, None),
+        filter(None, Some("other"), None, None),
+        filter(None, Some("no such chain"), None, None),
+        filter(None, None, None, Some("wang")),
+        filter(None, None, None, Some("none")),
+        filter(
+            Some("370724001"),
+            Some("machinery"),
+            Some("cooperation"),
+            Some("li"),
+        ),
+    ];
+    for gap in [
+        "cooperation",
+        "institution_and_staff",
+        "no_cooperation",
+        "cooperation_expired",
+        "cooperation_not_started",
+        "no_institution",
+        "institution_lapsed",
+        "institution_not_yet_recognized",
+        "no_rd_staff",
+        "bogus",
+    ] {
+        filters.push(filter(None, None, Some(gap), None));
+    }
+    for wanted in &filters {
+        let whole = app.uncovered_of(&roster, wanted).await.expect("whole");
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = app
+                .uncovered(wanted, Page { offset, limit: 7 }, reference)
+                .await
+                .expect("page");
+            assert_eq!(page.total, whole.total, "{wanted:?} at {offset}");
+            assert_eq!((page.year, page.reference_date), (year, reference));
+            let count = page.enterprises.len();
+            assert!(count <= 7);
+            paged.extend(page.enterprises);
+            if count < 7 {
+                break;
+            }
+            offset += 7;
+        }
+        assert_eq!(paged, whole.enterprises, "{wanted:?} on {reference}");
+    }
+    // Every filter above narrowed something, and the first listed most of the roster.
+    let all = app.uncovered_of(&roster, &filters[0]).await.expect("all");
+    assert!(all.total > 20, "a real list: {}", all.total);
+
+    let at_risk = app.at_risk(reference).await.expect("at risk");
+    assert_eq!(
+        at_risk,
+        app.at_risk_of(&roster).await.expect("whole"),
+        "{reference}"
+    );
+
+    let mut counted: std::collections::BTreeMap<labbridge_domain::coverage::Gap, u64> =
+        Default::default();
+    for enterprise in &all.enterprises {
+        for gap in &enterprise.gaps {
+            *counted.entry(gap.code).or_default() += 1;
+        }
+    }
+    let by_database: std::collections::BTreeMap<_, _> = app
+        .gap_counts(reference)
+        .await
+        .expect("gap counts")
+        .into_iter()
+        .collect();
+    assert_eq!(by_database, counted);
 }

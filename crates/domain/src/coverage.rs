@@ -44,7 +44,7 @@ pub struct Facts {
 }
 
 /// Why a coverage is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gap {
     /// A: no partnership at all.

@@ -17,6 +17,8 @@
 //!   transition table.
 //! - [`model`]: the labelled enumerations (industry chains, R&D institution kinds, levels …)
 //!   with the Chinese labels that imports and pages use.
+//! - [`sort`]: the pinyin sort key Chinese names are ordered by (in lists, and stored with
+//!   each enterprise so the database can page in that order).
 //!
 //! Non-goals: persistence (see `labbridge-store`), search and matching.
 #![warn(missing_docs)]
@@ -28,6 +30,7 @@ mod error;
 mod institution;
 pub mod model;
 pub mod proposal;
+pub mod sort;
 pub mod text;
 
 pub use credit_code::CreditCode;

@@ -15,8 +15,8 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use labbridge_app::dashboard::{
-    AtRisk, AtRiskEnterprise, MatchRun, Trend, UncoveredEnterprise, UncoveredFilter, UncoveredList,
-    month_of,
+    AtRisk, AtRiskEnterprise, MatchRun, Page, Trend, UncoveredEnterprise, UncoveredFilter,
+    UncoveredList, month_of,
 };
 use labbridge_app::export::ExportKind;
 use labbridge_app::import::columns::{self, Column};
@@ -94,6 +94,25 @@ pub struct UncoveredQuery {
     pub gap: Option<String>,
     /// A staff login, or `none` for enterprises without a responsible staff member.
     pub owner: Option<String>,
+    /// The most enterprises to return (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+    /// How many enterprises of the list to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<usize>,
+}
+
+/// The page a `limit` and `offset` ask for, refused (400) outside their ranges.
+fn page_of(limit: Option<usize>, offset: Option<usize>) -> Result<Page, ApiError> {
+    let most = usize::try_from(Page::MAX_LIMIT).unwrap_or(usize::MAX);
+    let deepest = usize::try_from(Page::MAX_OFFSET).unwrap_or(usize::MAX);
+    let default = usize::try_from(Page::DEFAULT_LIMIT).unwrap_or(100);
+    let limit = crate::api::bounded(limit, default, 1..=most, "limit")?;
+    let offset = crate::api::bounded(offset, 0, 0..=deepest, "offset")?;
+    Ok(Page {
+        offset: u64::try_from(offset).unwrap_or(u64::MAX),
+        limit: u64::try_from(limit).unwrap_or(u64::MAX),
+    })
 }
 
 impl UncoveredQuery {
@@ -112,7 +131,8 @@ impl UncoveredQuery {
     path = "/api/v1/coverage/uncovered",
     params(UncoveredQuery),
     responses(
-        (status = 200, description = "Every enterprise on the roster without both coverages, with what it lacks and since when", body = UncoveredList),
+        (status = 200, description = "A page of the enterprises on the roster without both coverages (by town, then name in pinyin), with what each lacks and since when, and how many there are in all", body = UncoveredList),
+        (status = 400, description = "A limit or offset out of range", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
     )
 )]
@@ -121,24 +141,44 @@ pub async fn uncovered_api(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<UncoveredQuery>,
 ) -> Result<Response, ApiError> {
+    let page = page_of(query.limit, query.offset)?;
     let list = state
         .app
-        .uncovered(&query.filter(), labbridge_app::today())
+        .uncovered(&query.filter(), page, labbridge_app::today())
         .await?;
     Ok(Json(list).into_response())
+}
+
+/// Paging of `/api/v1/coverage/at-risk`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtRiskQuery {
+    /// The most enterprises to return (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+    /// How many enterprises of the list to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<usize>,
 }
 
 #[utoipa::path(
     get,
     path = "/api/v1/coverage/at-risk",
+    params(AtRiskQuery),
     responses(
-        (status = 200, description = "Enterprises covered today that lose a coverage before 31 December, and the rate then if nothing is done", body = AtRisk),
+        (status = 200, description = "A page of the enterprises covered today that lose a coverage before 31 December (by date), how many there are in all, and the rate then if nothing is done", body = AtRisk),
+        (status = 400, description = "A limit or offset out of range", body = ErrorBody),
         (status = 403, description = "Staff only", body = ErrorBody),
     )
 )]
 /// Coverage at risk this year (staff).
-pub async fn at_risk_api(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(Json(state.app.at_risk(labbridge_app::today()).await?).into_response())
+pub async fn at_risk_api(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AtRiskQuery>,
+) -> Result<Response, ApiError> {
+    let page = page_of(query.limit, query.offset)?;
+    let risk = state.app.at_risk(labbridge_app::today()).await?;
+    Ok(Json(risk.paged(page)).into_response())
 }
 
 /// Query of `/api/v1/coverage/trend`.
@@ -566,6 +606,50 @@ impl Frame {
     }
 }
 
+/// Rows of a staff list page.
+const PAGE_ROWS: usize = 100;
+
+/// The links between the pages of a list.
+struct Pager {
+    page: usize,
+    pages: usize,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl Pager {
+    /// The pager of `page` (1-based, clamped to the last page) of `total` rows; `params` are
+    /// the list's filters, kept in the links.
+    fn new(path: &str, lang: Lang, params: &[(&str, &str)], page: usize, total: usize) -> Self {
+        let pages = total.div_ceil(PAGE_ROWS).max(1);
+        let page = page.clamp(1, pages);
+        let href = |to: usize| {
+            let number = to.to_string();
+            let mut query: Vec<(&str, Option<&str>)> = params
+                .iter()
+                .map(|(key, value)| (*key, Some(*value)))
+                .collect();
+            query.push(("page", Some(number.as_str())));
+            page_href(path, lang, &query)
+        };
+        Self {
+            page,
+            pages,
+            previous: (page > 1).then(|| href(page - 1)),
+            next: (page < pages).then(|| href(page + 1)),
+        }
+    }
+
+    /// The rows this page asks the list for.
+    fn rows(page: Option<usize>) -> Page {
+        let page = page.unwrap_or(1).clamp(1, 10_000);
+        Page {
+            offset: u64::try_from((page - 1) * PAGE_ROWS).unwrap_or(0),
+            limit: u64::try_from(PAGE_ROWS).unwrap_or(100),
+        }
+    }
+}
+
 /// One row of the uncovered page.
 struct UncoveredRow {
     id: String,
@@ -594,6 +678,7 @@ struct UncoveredPage {
     filtered: bool,
     chart: String,
     export_href: String,
+    pager: Pager,
 }
 
 /// Query of the uncovered page.
@@ -603,6 +688,7 @@ pub struct UncoveredPageQuery {
     industry: Option<String>,
     gap: Option<String>,
     owner: Option<String>,
+    page: Option<usize>,
     #[serde(default)]
     lang: Lang,
 }
@@ -681,10 +767,19 @@ pub async fn uncovered_page(
         gap: query.gap.clone(),
         owner: query.owner.clone(),
     };
-    // One read of the roster for the list, the filters' choices and the town's figures.
-    let roster = state.app.roster_now(today).await?;
-    let list = state.app.uncovered_of(&roster, &filter).await?;
-    let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);
+    // The page's rows from the database; the filters' choices from figures kept under the
+    // coverage stamp.
+    let mut list = state
+        .app
+        .uncovered(&filter, Pager::rows(query.page), today)
+        .await?;
+    let pages = list.total.div_ceil(PAGE_ROWS).max(1);
+    if query.page.unwrap_or(1) > pages && list.total > 0 {
+        // Past the last page (the list shrank since the link was made): show the last one.
+        let last = Pager::rows(Some(pages));
+        list = state.app.uncovered(&filter, last, today).await?;
+    }
+    let report = state.app.coverage(Some(list.year), today).await?;
     let names: std::collections::HashMap<String, String> = state
         .app
         .store
@@ -745,10 +840,11 @@ pub async fn uncovered_page(
         .iter()
         .map(|(code, zh, en)| ((*code).to_owned(), f.tr(zh, en).to_owned(), gap == *code))
         .collect();
-    let mut owner_logins: Vec<(String, String)> = roster
-        .rows
-        .iter()
-        .filter_map(|row| row.owner.clone().filter(|login| !login.is_empty()))
+    let mut owner_logins: Vec<(String, String)> = state
+        .app
+        .roster_owners(list.year)
+        .await?
+        .into_iter()
         .map(|login| {
             let name = names.get(&login).cloned().unwrap_or_else(|| login.clone());
             (login, name)
@@ -789,7 +885,15 @@ pub async fn uncovered_page(
         (None, _) => f.tr("未覆盖企业", "Uncovered enterprises").to_owned(),
     };
     let filtered = params.iter().any(|(_, value)| !value.is_empty());
+    let pager = Pager::new(
+        "/staff/uncovered",
+        lang,
+        &params,
+        query.page.unwrap_or(1),
+        list.total,
+    );
     let page = UncoveredPage {
+        pager,
         title,
         total: list.total,
         reference_date: list.reference_date.to_string(),
@@ -1174,7 +1278,9 @@ struct AtRiskPage {
     covered_today: u32,
     forecast_covered: u32,
     forecast_rate: String,
+    at_risk: usize,
     rows: Vec<AtRiskRow>,
+    pager: Pager,
 }
 
 fn at_risk_row(row: AtRiskEnterprise, lang: Lang) -> AtRiskRow {
@@ -1201,16 +1307,34 @@ fn at_risk_row(row: AtRiskEnterprise, lang: Lang) -> AtRiskRow {
     }
 }
 
+/// Query of a paged staff list without filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct PagedQuery {
+    page: Option<usize>,
+    #[serde(default)]
+    lang: Lang,
+}
+
 /// Coverage at risk this year (staff).
 pub async fn at_risk_page(
     State(state): State<AppState>,
     _desk: DeskPage,
-    ApiQuery(query): ApiQuery<LangQuery>,
+    ApiQuery(query): ApiQuery<PagedQuery>,
 ) -> Result<Response, ApiError> {
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/at-risk", &[]);
     let risk = state.app.at_risk(labbridge_app::today()).await?;
+    let pager = Pager::new(
+        "/staff/at-risk",
+        lang,
+        &[],
+        query.page.unwrap_or(1),
+        risk.at_risk,
+    );
+    let risk = risk.paged(Pager::rows(Some(pager.page)));
     let page = AtRiskPage {
+        at_risk: risk.at_risk,
+        pager,
         year: risk.year,
         total: risk.total,
         covered_today: risk.covered_today,
@@ -1571,8 +1695,7 @@ pub async fn report_page(
     let lang = query.lang;
     let f = Frame::new(lang, "/staff/report", &[]);
     let today = labbridge_app::today();
-    let roster = state.app.roster_now(today).await?;
-    let report = labbridge_app::coverage::report_of_rows(roster.year, roster.day, &roster.rows);
+    let report = state.app.coverage(None, today).await?;
     let charts = coverage_charts(&state, &report, lang).await?;
     let months = &charts.months;
     let change = match months.len() {
@@ -1586,21 +1709,20 @@ pub async fn report_page(
             }
         }
     };
-    let risk = state.app.at_risk_of(&roster).await?;
-    let uncovered = state
+    let risk = state.app.at_risk(today).await?;
+    let gap_counts: Vec<(String, usize)> = state
         .app
-        .uncovered_of(&roster, &UncoveredFilter::default())
-        .await?;
-    let mut gap_counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for enterprise in &uncovered.enterprises {
-        for gap in &enterprise.gaps {
+        .gap_counts(today)
+        .await?
+        .into_iter()
+        .map(|(gap, count)| {
             let label = match lang {
-                Lang::Zh => labbridge_domain::coverage::Gap::label(gap.code).to_owned(),
-                Lang::En => format!("{:?}", gap.code),
+                Lang::Zh => gap.label().to_owned(),
+                Lang::En => format!("{gap:?}"),
             };
-            *gap_counts.entry(label).or_default() += 1;
-        }
-    }
+            (label, usize::try_from(count).unwrap_or(usize::MAX))
+        })
+        .collect();
     let county = state
         .app
         .county()
@@ -1618,9 +1740,9 @@ pub async fn report_page(
         institution_and_staff: report.institution_and_staff,
         change,
         forecast_rate: format!("{:.1}%", risk.forecast_rate * 100.0),
-        at_risk: risk.enterprises.len(),
-        uncovered: uncovered.total,
-        gap_counts: gap_counts.into_iter().collect(),
+        at_risk: risk.at_risk,
+        uncovered: usize::try_from(report.total - report.covered).unwrap_or(usize::MAX),
+        gap_counts,
         charts,
         risk_rows: risk
             .enterprises

@@ -1203,7 +1203,7 @@ async fn the_uncovered_list_agrees_with_the_coverage_report() {
     let (state, _dir) = demo_state_with(Some(TOKEN)).await;
     let (_, body) = get_with(&state, "/api/v1/coverage", TOKEN).await;
     let report = json(&body);
-    let (status, body) = get_with(&state, "/api/v1/coverage/uncovered", TOKEN).await;
+    let (status, body) = get_with(&state, "/api/v1/coverage/uncovered?limit=1000", TOKEN).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let list = json(&body);
     let total = report["total"].as_u64().expect("total");
@@ -1211,6 +1211,35 @@ async fn the_uncovered_list_agrees_with_the_coverage_report() {
     assert_eq!(list["total"].as_u64(), Some(total - covered));
     let enterprises = list["enterprises"].as_array().expect("list");
     assert_eq!(enterprises.len() as u64, total - covered);
+    // Pages of the default size (100), joined, are the whole list in the same order.
+    let mut joined = Vec::new();
+    for offset in (0..total - covered).step_by(100) {
+        let (status, body) = get_with(
+            &state,
+            &format!("/api/v1/coverage/uncovered?offset={offset}"),
+            TOKEN,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = json(&body);
+        assert_eq!(page["total"].as_u64(), Some(total - covered));
+        assert_eq!(page["offset"].as_u64(), Some(offset));
+        assert_eq!(page["limit"].as_u64(), Some(100));
+        let rows = page["enterprises"].as_array().expect("page").clone();
+        assert!(rows.len() <= 100);
+        joined.extend(rows);
+    }
+    assert_eq!(&joined, enterprises);
+    for refused in ["limit=0", "limit=1001", "offset=-1", "offset=1000001"] {
+        let (status, body) = get_with(
+            &state,
+            &format!("/api/v1/coverage/uncovered?{refused}"),
+            TOKEN,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {body}");
+        assert_eq!(json(&body)["code"], "invalid", "{refused}");
+    }
     for enterprise in enterprises {
         for key in [
             "id",

@@ -61,7 +61,7 @@ fn corrupt(column: &'static str, reason: String) -> Error {
     }
 }
 
-fn day(text: &str, column: &'static str) -> Result<NaiveDate> {
+pub(crate) fn day(text: &str, column: &'static str) -> Result<NaiveDate> {
     text.get(..10)
         .unwrap_or(text)
         .parse::<NaiveDate>()
@@ -94,7 +94,7 @@ pub struct EnterpriseListed {
     /// The responsible staff member's login.
     pub owner: Option<String>,
 }
-type TermTuple = (String, String, Option<String>, String, Option<String>);
+pub(crate) type TermTuple = (String, String, Option<String>, String, Option<String>);
 
 /// Coverage counts of the enterprises of one town and industry chain code, as the database
 /// counts them (see [`Store::coverage_tallies`]).

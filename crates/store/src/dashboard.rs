@@ -271,6 +271,22 @@ impl Store {
             .await?)
     }
 
+    /// The latest proposal of each of the given enterprises that has one (a page's worth).
+    pub async fn latest_proposals_of(&self, ids: &[String]) -> Result<Vec<proposal::Model>> {
+        let newer = "NOT EXISTS (SELECT 1 FROM proposals later WHERE later.enterprise_id = proposals.enterprise_id AND (later.updated_at > proposals.updated_at OR (later.updated_at = proposals.updated_at AND later.id > proposals.id)))";
+        let mut latest = Vec::new();
+        for chunk in ids.chunks(500) {
+            latest.extend(
+                proposal::Entity::find()
+                    .filter(proposal::Column::EnterpriseId.is_in(chunk.iter().cloned()))
+                    .filter(Expr::cust(newer))
+                    .all(&self.database)
+                    .await?,
+            );
+        }
+        Ok(latest)
+    }
+
     /// Returns every partnership, by enterprise then start.
     pub async fn partnerships(&self) -> Result<Vec<partnership::Model>> {
         Ok(partnership::Entity::find()

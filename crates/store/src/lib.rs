@@ -25,6 +25,7 @@ mod error;
 mod outbox;
 mod proposals;
 mod registry;
+mod staff_lists;
 pub mod testing;
 
 pub use coverage_rows::{CoverageRow, EnterpriseListed, GroupTally, Term};
@@ -39,3 +40,4 @@ pub use registry::{
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };
+pub use staff_lists::{GapFilter, GapGroup, UncoveredQuery};

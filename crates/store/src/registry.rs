@@ -17,6 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use labbridge_domain::sort::pinyin_key;
 use labbridge_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -179,7 +180,9 @@ impl Store {
         }
         let database = Database::connect(options).await?;
         Migrator::up(&database, None).await?;
-        Ok(Self { database })
+        let store = Self { database };
+        store.fill_sort_keys().await?;
+        Ok(store)
     }
 
     /// Opens one connection of its own to `url` and closes it, within `limit`: the error says
@@ -434,6 +437,39 @@ impl Store {
         Ok(())
     }
 
+    /// Gives every enterprise without a sort key (rows from before migration 8, or written by
+    /// hand) the key of its name, in batches. Costs one scan of the roster when nothing is
+    /// missing.
+    pub async fn fill_sort_keys(&self) -> Result<()> {
+        loop {
+            let missing: Vec<(String, String)> = enterprise::Entity::find()
+                .select_only()
+                .column(enterprise::Column::Id)
+                .column(enterprise::Column::Name)
+                .filter(enterprise::Column::SortKey.eq(""))
+                .filter(enterprise::Column::Name.ne(""))
+                .limit(1_000)
+                .into_tuple()
+                .all(&self.database)
+                .await?;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            let transaction = self.begin().await?;
+            for (id, name) in missing {
+                enterprise::Entity::update_many()
+                    .col_expr(
+                        enterprise::Column::SortKey,
+                        sea_orm::sea_query::Expr::value(pinyin_key(&name)),
+                    )
+                    .filter(enterprise::Column::Id.eq(id))
+                    .exec(&transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+        }
+    }
+
     /// Finds an enterprise by id.
     pub async fn enterprise(&self, id: &str) -> Result<Option<enterprise::Model>> {
         Ok(enterprise::Entity::find_by_id(id.to_owned())
@@ -448,7 +484,10 @@ impl Store {
     ) -> Result<()> {
         let rows: Vec<enterprise::Model> = records
             .iter()
-            .map(|record| record.enterprise.clone())
+            .map(|record| enterprise::Model {
+                sort_key: pinyin_key(&record.enterprise.name),
+                ..record.enterprise.clone()
+            })
             .collect();
         upsert_models::<enterprise::Entity>(transaction, rows, enterprise::Column::Id).await?;
         let ids: Vec<String> = records

@@ -55,6 +55,7 @@ store_suite!(
     snapshots_and_settings_are_kept_once,
     coverage_stamp_moves_with_what_coverage_reads,
     statistics_refresh_for_every_kind,
+    sort_keys_are_written_and_filled,
 );
 
 fn day(year: i32, month: u32, date: u32) -> NaiveDate {
@@ -82,6 +83,7 @@ fn enterprise(id: &str, code: &str, year: i32, above_scale: bool) -> enterprise:
         owner: Some("kjj-wang".to_owned()),
         content_hash: format!("hash-{id}"),
         updated_at: now(),
+        sort_key: String::new(),
     }
 }
 
@@ -812,4 +814,54 @@ async fn statistics_refresh_for_every_kind(store: &Store) {
         store.analyze(kind).await.expect("analyze");
     }
     assert_eq!(store.counts().await.expect("counts").enterprises, 1);
+}
+
+/// The pinyin sort key is the store's to write: set from the name on every upsert whatever
+/// the caller passed, and filled for rows that lack one (older rows, rows written by hand).
+async fn sort_keys_are_written_and_filled(store: &Store) {
+    use labbridge_domain::sort::pinyin_key;
+    use labbridge_store::ConnectionTrait;
+    let names = ["章丘铝业", "阿里机械", "Zeta 精工"];
+    let records: Vec<EnterpriseRecord> = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let mut model =
+                enterprise(&format!("k{index}"), &format!("KEY{index:014}"), 2026, true);
+            model.name = (*name).to_owned();
+            model.sort_key = "stale".to_owned();
+            EnterpriseRecord {
+                enterprise: model,
+                institutions: Vec::new(),
+            }
+        })
+        .collect();
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_enterprises(&transaction, &records)
+        .await
+        .expect("upsert");
+    transaction.commit().await.expect("commit");
+    let keys = || async {
+        let mut keys = Vec::new();
+        for index in 0..names.len() {
+            let row = store
+                .enterprise(&format!("k{index}"))
+                .await
+                .expect("read")
+                .expect("found");
+            keys.push(row.sort_key);
+        }
+        keys
+    };
+    let expected: Vec<String> = names.iter().map(|name| pinyin_key(name)).collect();
+    assert_eq!(keys().await, expected);
+    assert!(expected[1] < expected[0], "阿 (a) before 章 (zhang)");
+    store
+        .connection()
+        .execute_unprepared("UPDATE enterprises SET sort_key = ''")
+        .await
+        .expect("blank the keys");
+    assert!(keys().await.iter().all(String::is_empty));
+    store.fill_sort_keys().await.expect("fill");
+    assert_eq!(keys().await, expected);
 }

@@ -582,6 +582,7 @@ fn prepare_enterprise(
             owner,
             content_hash: String::new(),
             updated_at: epoch(),
+            sort_key: String::new(),
         },
         institutions: institutions?,
     }))

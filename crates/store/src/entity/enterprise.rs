@@ -24,6 +24,9 @@ pub struct Model {
     pub owner: Option<String>,
     pub content_hash: String,
     pub updated_at: DateTimeUtc,
+    /// The name's pinyin sort key (`labbridge_domain::sort::pinyin_key`), written by the store
+    /// with every enterprise: what the staff lists are ordered and paged by.
+    pub sort_key: String,
 }
 
 #[allow(missing_docs)]
