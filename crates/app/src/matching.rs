@@ -1202,6 +1202,86 @@ impl App {
     }
 }
 
+/// One page of the staff desk: the page's proposals, the tabs' counts, the towns to filter by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desk {
+    /// The page's proposals, enterprises in pinyin order, each one's best first.
+    pub rows: Vec<StoredProposal>,
+    /// How many proposals each tab holds under the filters.
+    pub counts: labbridge_store::DeskCounts,
+    /// How many the chosen tab holds (every page).
+    pub matching: u64,
+    /// The towns of enterprises with proposals, in pinyin order.
+    pub towns: Vec<String>,
+}
+
+impl App {
+    /// One page of the desk: the database filters, counts and orders; only the page's
+    /// proposals are read, with their names.
+    pub async fn desk(
+        &self,
+        query: &labbridge_store::DeskQuery,
+        tab: Option<&labbridge_store::DeskTab>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Desk> {
+        use labbridge_store::DeskTab;
+        let counts = self.store.desk_counts(query).await?;
+        let matching = match tab {
+            None => counts.all,
+            Some(DeskTab::Silent) => counts.silent,
+            Some(DeskTab::FollowUp) => counts.follow_up,
+            Some(DeskTab::Status(status)) => counts
+                .by_status
+                .iter()
+                .find(|(code, _)| code == status)
+                .map_or(0, |(_, count)| *count),
+        };
+        let rows = self
+            .store
+            .desk_rows(query, tab, offset, limit)
+            .await?
+            .into_iter()
+            .map(|row| {
+                stored(
+                    row.proposal,
+                    row.enterprise,
+                    row.town,
+                    row.partner,
+                    row.institution,
+                )
+            })
+            .collect();
+        let mut towns = self.store.desk_towns().await?;
+        towns.sort_by_cached_key(|town| crate::sort::pinyin_key(town));
+        Ok(Desk {
+            rows,
+            counts,
+            matching,
+            towns,
+        })
+    }
+
+    /// One proposal with its names, if it exists.
+    pub async fn stored_proposal(&self, id: i64) -> Result<Option<StoredProposal>> {
+        let Some(row) = labbridge_store::Store::proposal(self.store.connection(), id).await? else {
+            return Ok(None);
+        };
+        let enterprise = self.store.enterprise(&row.enterprise_id).await?;
+        let (name, town) = enterprise
+            .map(|enterprise| (enterprise.name, enterprise.town))
+            .unwrap_or_default();
+        let names = self
+            .partner_names(vec![(row.partner_kind.clone(), row.partner_id.clone())])
+            .await?;
+        let partner = names
+            .get(&(row.partner_kind.clone(), row.partner_id.clone()))
+            .cloned()
+            .unwrap_or_default();
+        Ok(Some(stored(row, name, town, partner, String::new())))
+    }
+}
+
 fn stored(
     row: proposal::Model,
     enterprise: String,

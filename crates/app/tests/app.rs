@@ -102,6 +102,7 @@ app_suite!(
     random_actions_follow_the_table,
     silence_brings_reminders_then_staff_then_expiry,
     the_database_counts_coverage_as_the_rule_does,
+    the_desk_pages_as_the_whole_list_does,
 );
 
 fn write_jsonl(path: &Path, values: &[Value]) {
@@ -2104,4 +2105,141 @@ async fn the_database_lists_as_the_rule_does(
         .into_iter()
         .collect();
     assert_eq!(by_database, counted);
+}
+
+/// The desk the database pages (`App::desk`) shows, tab by tab and page by page, what the whole
+/// list (`App::proposals`) filtered and sorted as the desk means it shows, on proposals in every
+/// status, some silent, some to follow up.
+async fn the_desk_pages_as_the_whole_list_does(fixture: &Fixture) {
+    use labbridge_domain::proposal::ProposalStatus;
+    use labbridge_store::entity::proposal;
+    use labbridge_store::{DeskQuery, DeskTab};
+    use sea_orm::{ActiveModelTrait, ActiveValue, EntityTrait, IntoActiveModel};
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    app.run_matcher(&index, today, Default::default())
+        .await
+        .expect("match");
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    let now = chrono::Utc::now();
+    let rows = proposal::Entity::find()
+        .all(app.store.connection())
+        .await
+        .expect("proposals");
+    assert!(rows.len() > 200, "more than a page: {}", rows.len());
+    for row in rows {
+        let status = ProposalStatus::ALL[next(ProposalStatus::ALL.len() as u64) as usize];
+        let mut active = row.into_active_model();
+        active.status = ActiveValue::Set(status.code().to_owned());
+        active.decline_reason = ActiveValue::Set(
+            [None, Some("need_unclear"), Some("no_capacity")][next(3) as usize].map(str::to_owned),
+        );
+        active.updated_at = ActiveValue::Set(now - chrono::Duration::hours(next(24 * 20) as i64));
+        active.update(app.store.connection()).await.expect("update");
+    }
+    let silent_before = now - chrono::Duration::days(7);
+    let whole = app.proposals(None).await.expect("whole list");
+    let towns = app
+        .desk(
+            &DeskQuery {
+                town: None,
+                text: None,
+                silent_before,
+            },
+            None,
+            0,
+            1,
+        )
+        .await
+        .expect("desk")
+        .towns;
+    assert!(towns.len() > 3, "{towns:?}");
+    let partner_id = whole[whole.len() / 2].partner_id.clone();
+    let in_tab = |row: &labbridge_app::matching::StoredProposal, tab: &DeskTab| match tab {
+        DeskTab::Silent => {
+            (row.status == "sent" || row.status == "accepted_by_partner")
+                && row.updated_at <= silent_before
+        }
+        DeskTab::FollowUp => row.decline_reason.as_deref() == Some("need_unclear"),
+        DeskTab::Status(status) => &row.status == status,
+    };
+    let mut tabs: Vec<Option<DeskTab>> = vec![None, Some(DeskTab::Silent), Some(DeskTab::FollowUp)];
+    tabs.extend(
+        ProposalStatus::ALL
+            .iter()
+            .map(|status| Some(DeskTab::Status(status.code().to_owned()))),
+    );
+    for town in [None, Some(towns[1].clone()), Some("不存在的镇".to_owned())] {
+        for text in [
+            None,
+            Some("有限".to_owned()),
+            Some(partner_id.clone()),
+            Some("研究".to_owned()),
+        ] {
+            let query = DeskQuery {
+                town: town.clone(),
+                text: text.clone(),
+                silent_before,
+            };
+            let kept: Vec<&labbridge_app::matching::StoredProposal> = whole
+                .iter()
+                .filter(|row| town.as_deref().is_none_or(|town| row.town == town))
+                .filter(|row| {
+                    text.as_deref().is_none_or(|text| {
+                        [
+                            &row.enterprise,
+                            &row.enterprise_id,
+                            &row.partner,
+                            &row.partner_id,
+                        ]
+                        .iter()
+                        .any(|field| field.contains(text))
+                    })
+                })
+                .collect();
+            for tab in &tabs {
+                let mut expected: Vec<labbridge_app::matching::StoredProposal> = kept
+                    .iter()
+                    .filter(|row| tab.as_ref().is_none_or(|tab| in_tab(row, tab)))
+                    .map(|row| (*row).clone())
+                    .collect();
+                expected.sort_by_cached_key(|row| {
+                    (
+                        labbridge_app::sort::pinyin_key(&row.enterprise),
+                        row.enterprise_id.clone(),
+                        std::cmp::Reverse((row.score * 10_000.0).round() as i64),
+                        row.id,
+                    )
+                });
+                let mut paged = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let desk = app
+                        .desk(&query, tab.as_ref(), offset, 37)
+                        .await
+                        .expect("desk");
+                    assert_eq!(desk.matching as usize, expected.len(), "{query:?} {tab:?}");
+                    let count = desk.rows.len();
+                    paged.extend(desk.rows);
+                    if count < 37 {
+                        break;
+                    }
+                    offset += 37;
+                }
+                let ids = |rows: &[labbridge_app::matching::StoredProposal]| {
+                    rows.iter().map(|row| row.id).collect::<Vec<_>>()
+                };
+                assert_eq!(ids(&paged), ids(&expected), "{query:?} {tab:?}");
+                assert_eq!(paged, expected, "{query:?} {tab:?}");
+            }
+        }
+    }
 }

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use labbridge_app::accounts::{Account, Role, SESSION_HOURS, SIGN_IN_WINDOW_MINUTES, SignIn};
 use labbridge_app::matching::{Exclusion, Reasons, StoredProposal};
-use labbridge_app::sort::pinyin_key;
 use labbridge_domain::proposal::{DeclineReason, GapCode, ProposalStatus};
 use labbridge_store::accounts::AuditLine;
+use labbridge_store::{DeskQuery, DeskTab};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -599,20 +599,6 @@ impl View {
         }
         href
     }
-
-    fn keeps(&self, row: &StoredProposal) -> bool {
-        self.town.as_deref().is_none_or(|town| row.town == town)
-            && self.q.as_deref().is_none_or(|q| {
-                [
-                    &row.enterprise,
-                    &row.enterprise_id,
-                    &row.partner,
-                    &row.partner_id,
-                ]
-                .iter()
-                .any(|text| text.contains(q))
-            })
-    }
 }
 
 fn proposal_row(proposal: StoredProposal, lang: Lang) -> ProposalRow {
@@ -671,19 +657,6 @@ pub(crate) struct Shown {
     pub(crate) form: (String, String, String),
 }
 
-/// Whether a proposal falls under a tab (a status, or a virtual tab).
-fn in_tab(row: &StoredProposal, tab: &str, silent_before: chrono::DateTime<chrono::Utc>) -> bool {
-    match tab {
-        SILENT => {
-            (row.status == ProposalStatus::Sent.code()
-                || row.status == ProposalStatus::AcceptedByPartner.code())
-                && row.updated_at <= silent_before
-        }
-        FOLLOW_UP => row.decline_reason.as_deref() == Some(DeclineReason::NeedUnclear.code()),
-        status => row.status == status,
-    }
-}
-
 pub(crate) async fn proposals_response(
     state: &AppState,
     account: Account,
@@ -691,41 +664,69 @@ pub(crate) async fn proposals_response(
     shown: Shown,
 ) -> Result<Response, ApiError> {
     let lang = view.lang;
-    let mut all = state.app.proposals(None).await?;
-    let notice = shown
-        .excluded
-        .and_then(|id| {
-            all.iter()
-                .find(|row| row.id == id && row.status == ProposalStatus::Excluded.code())
-        })
-        .map(|row| {
-            let t = texts(lang);
-            format!(
-                "{}：{} — {}。{}",
-                t.excluded_notice, row.enterprise, row.partner, t.never_again
-            )
-        })
-        .or(shown.notice);
-    let silent_before = chrono::Utc::now()
-        - chrono::Duration::days(i64::from(state.app.settings.remind_after_days));
-    let mut towns: Vec<String> = all.iter().map(|row| row.town.clone()).collect();
-    towns.sort_by_cached_key(|town| pinyin_key(town));
-    towns.dedup();
-    towns.retain(|town| !town.is_empty());
-    // Enterprises in pinyin order, each one's proposals best first.
-    all.retain(|row| view.keeps(row));
-    all.sort_by_cached_key(|row| {
-        (
-            pinyin_key(&row.enterprise),
-            row.enterprise_id.clone(),
-            std::cmp::Reverse((row.score * 10_000.0).round() as i64),
-            row.id,
-        )
+    let notice = match shown.excluded {
+        Some(id) => state
+            .app
+            .stored_proposal(id)
+            .await?
+            .filter(|row| row.status == ProposalStatus::Excluded.code())
+            .map(|row| {
+                let t = texts(lang);
+                format!(
+                    "{}：{} — {}。{}",
+                    t.excluded_notice, row.enterprise, row.partner, t.never_again
+                )
+            }),
+        None => None,
+    }
+    .or(shown.notice);
+    let query = DeskQuery {
+        town: view.town.clone(),
+        text: view.q.clone(),
+        silent_before: chrono::Utc::now()
+            - chrono::Duration::days(i64::from(state.app.settings.remind_after_days)),
+    };
+    let tab = view.status.as_deref().map(|status| match status {
+        SILENT => DeskTab::Silent,
+        FOLLOW_UP => DeskTab::FollowUp,
+        status => DeskTab::Status(status.to_owned()),
     });
+    // The page asked for, or the last one when the list shrank under a link.
+    let mut page = view.page.max(1);
+    let offset = |page: usize| u64::try_from((page - 1) * PAGE_ROWS).unwrap_or(u64::MAX);
+    let limit = u64::try_from(PAGE_ROWS).unwrap_or(200);
+    let mut desk = state
+        .app
+        .desk(&query, tab.as_ref(), offset(page), limit)
+        .await?;
+    let matching = usize::try_from(desk.matching).unwrap_or(usize::MAX);
+    let pages = matching.div_ceil(PAGE_ROWS).max(1);
+    if page > pages {
+        page = pages;
+        desk = state
+            .app
+            .desk(&query, tab.as_ref(), offset(page), limit)
+            .await?;
+    }
+    let first = (page - 1) * PAGE_ROWS;
+    let towns = desk.towns;
+    let counts = desk.counts;
+    let count_of = |status: &str| -> usize {
+        let count = match status {
+            SILENT => counts.silent,
+            FOLLOW_UP => counts.follow_up,
+            status => counts
+                .by_status
+                .iter()
+                .find(|(code, _)| code == status)
+                .map_or(0, |(_, count)| *count),
+        };
+        usize::try_from(count).unwrap_or(usize::MAX)
+    };
     let mut tabs = vec![StatusTab {
         href: view.href(None, 1),
         label: texts(lang).all.to_owned(),
-        count: all.len(),
+        count: usize::try_from(counts.all).unwrap_or(usize::MAX),
         active: view.status.is_none(),
     }];
     let candidates = ProposalStatus::ALL
@@ -733,10 +734,7 @@ pub(crate) async fn proposals_response(
         .map(|status| status.code())
         .chain([SILENT, FOLLOW_UP]);
     for candidate in candidates {
-        let count = all
-            .iter()
-            .filter(|row| in_tab(row, candidate, silent_before))
-            .count();
+        let count = count_of(candidate);
         let active = view.status.as_deref() == Some(candidate);
         // Always the review tab; the others when they hold something (or are open).
         if count == 0 && !active && candidate != ProposalStatus::Proposed.code() {
@@ -749,22 +747,9 @@ pub(crate) async fn proposals_response(
             active,
         });
     }
-    let selected: Vec<StoredProposal> = all
+    let rows: Vec<ProposalRow> = desk
+        .rows
         .into_iter()
-        .filter(|row| {
-            view.status
-                .as_deref()
-                .is_none_or(|status| in_tab(row, status, silent_before))
-        })
-        .collect();
-    let matching = selected.len();
-    let pages = matching.div_ceil(PAGE_ROWS).max(1);
-    let page = view.page.min(pages);
-    let first = (page - 1) * PAGE_ROWS;
-    let rows: Vec<ProposalRow> = selected
-        .into_iter()
-        .skip(first)
-        .take(PAGE_ROWS)
         .map(|row| proposal_row(row, lang))
         .collect();
     let error_status = shown.error.is_some();

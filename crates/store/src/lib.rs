@@ -20,6 +20,7 @@
 pub mod accounts;
 mod coverage_rows;
 mod dashboard;
+mod desk;
 pub mod entity;
 mod error;
 mod outbox;
@@ -30,6 +31,7 @@ pub mod testing;
 
 pub use coverage_rows::{CoverageRow, EnterpriseListed, GroupTally, Term};
 pub use dashboard::{EnterpriseFile, JOB_RUNNING};
+pub use desk::{DeskCounts, DeskQuery, DeskRow, DeskTab};
 pub use error::{Error, Result};
 pub use outbox::{Delivery, MailStatus, NewMail};
 pub use proposals::ProposalChange;

@@ -65,7 +65,7 @@ pub struct GapGroup {
 }
 
 /// Numbered placeholders, reusable in one statement, on either backend.
-fn placeholder(backend: DatabaseBackend, number: usize) -> String {
+pub(crate) fn placeholder(backend: DatabaseBackend, number: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${number}"),
         _ => format!("?{number}"),
