@@ -744,6 +744,16 @@ impl App {
     /// database.
     pub async fn gap_counts(&self, today: NaiveDate) -> Result<Vec<(Gap, u64)>> {
         let (year, day) = self.latest_roster(today).await?;
+        let stamp = self.store.coverage_stamp().await?;
+        self.gap_tallies
+            .get_or_try_compute(stamp, &format!("{year}|{day}"), || {
+                self.gap_counts_now(year, day)
+            })
+            .await
+    }
+
+    /// [`App::gap_counts`] counted now.
+    async fn gap_counts_now(&self, year: i32, day: NaiveDate) -> Result<Vec<(Gap, u64)>> {
         let mut counts: std::collections::BTreeMap<Gap, u64> = Default::default();
         for group in self.store.gap_groups(year, day).await? {
             let state = |state: u8, none: Gap, not_started: Gap, ended: Gap| match state {
@@ -776,13 +786,20 @@ impl App {
 
     /// Enterprises covered today that lose a coverage before 31 December, and the rate on
     /// that day if nothing is done. The database finds the candidates (covered today, a term
-    /// ending before the year does) and counts the figures; the rule decides each candidate.
+    /// ending before the year does; kept under the coverage stamp) and counts the figures; the
+    /// rule decides each candidate.
     pub async fn at_risk(&self, today: NaiveDate) -> Result<AtRisk> {
         let (year, day) = self.latest_roster(today).await?;
         let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(day);
         let now = self.coverage(Some(year), today).await?;
         let at_end = self.coverage(Some(year), year_end).await?;
-        let candidates = self.store.at_risk_candidates(year, day, year_end).await?;
+        let stamp = self.store.coverage_stamp().await?;
+        let candidates = self
+            .at_risk_rows
+            .get_or_try_compute(stamp, &format!("{year}|{day}"), || async {
+                Ok::<_, crate::Error>(self.store.at_risk_candidates(year, day, year_end).await?)
+            })
+            .await?;
         self.at_risk_among(
             (year, day),
             now.total,

@@ -54,6 +54,10 @@ pub struct App {
     roster_year: std::sync::Arc<stamped::StampedCache<i32>>,
     /// Short lists of a roster (its owners, its stored industry values), under the same stamp.
     roster_lists: std::sync::Arc<stamped::StampedCache<Vec<String>>>,
+    /// The enterprises that may lose a coverage this year, with their terms, same stamp.
+    at_risk_rows: std::sync::Arc<stamped::StampedCache<Vec<labbridge_store::CoverageRow>>>,
+    /// The uncovered enterprises counted by gap, same stamp.
+    gap_tallies: std::sync::Arc<stamped::StampedCache<Vec<(labbridge_domain::coverage::Gap, u64)>>>,
 }
 
 impl App {
@@ -74,6 +78,8 @@ impl App {
             uncovered_counts: std::sync::Arc::default(),
             roster_year: std::sync::Arc::default(),
             roster_lists: std::sync::Arc::default(),
+            at_risk_rows: std::sync::Arc::default(),
+            gap_tallies: std::sync::Arc::default(),
         })
     }
 }

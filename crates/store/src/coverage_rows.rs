@@ -260,19 +260,29 @@ impl Store {
 
     /// Reads a year's roster (above scale, that roster year) for the coverage rule, by id.
     pub async fn coverage_rows(&self, year: i32) -> Result<Vec<CoverageRow>> {
-        let (open, close, truth) = match self.database.get_database_backend() {
-            DatabaseBackend::Postgres => ("json_agg(json_build_array(", "))::text", "true"),
-            _ => ("json_group_array(json_array(", "))", "1"),
+        let truth = match self.database.get_database_backend() {
+            DatabaseBackend::Postgres => "true",
+            _ => "1",
         };
         // `year` is an integer: formatting it into the text cannot inject anything.
-        let roster = format!(
+        self.coverage_rows_in(&format!(
             "SELECT id FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
-        );
+        ))
+        .await
+    }
+
+    /// The coverage rows of the enterprises a query selects (`roster`: SQL returning `id`,
+    /// built by this crate without outside text), by id.
+    pub(crate) async fn coverage_rows_in(&self, roster: &str) -> Result<Vec<CoverageRow>> {
+        let (open, close) = match self.database.get_database_backend() {
+            DatabaseBackend::Postgres => ("json_agg(json_build_array(", "))::text"),
+            _ => ("json_group_array(json_array(", "))"),
+        };
         // Three queries at once: SQLite runs each on a connection of its own thread, so the
         // database builds one aggregate while this task decodes another.
         let (enterprises, partnerships, institutions) = tokio::try_join!(
             self.json_rows::<EnterpriseTuple>(format!(
-                "SELECT {open}id, name, town_code, town, industry, rd_staff, owner{close} AS rows FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
+                "SELECT {open}id, name, town_code, town, industry, rd_staff, owner{close} AS rows FROM enterprises WHERE id IN ({roster})"
             )),
             self.json_rows::<TermTuple>(format!(
                 "SELECT {open}enterprise_id, CAST(valid_from AS TEXT), CAST(valid_to AS TEXT), partner_kind, partner{close} AS rows FROM partnerships WHERE enterprise_id IN ({roster})"

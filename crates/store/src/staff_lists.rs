@@ -75,19 +75,32 @@ pub(crate) fn placeholder(backend: DatabaseBackend, number: usize) -> String {
 /// The per-enterprise states of a roster on a day (one row per enterprise; `{filters}` added
 /// to its WHERE by the caller). `year` is an integer and `day` a formatted date: neither can
 /// inject anything.
-fn states_sql(backend: DatabaseBackend, year: i32, day: NaiveDate, filters: &str) -> String {
+fn states_sql(
+    backend: DatabaseBackend,
+    year: i32,
+    day: NaiveDate,
+    filters: &str,
+    reach: Reach,
+) -> String {
     let truth = match backend {
         DatabaseBackend::Postgres => "true",
         _ => "1",
     };
     let day = day.format("%Y-%m-%d");
+    // `LIMIT 1 OFFSET 0` keeps PostgreSQL from turning each EXISTS into a hash of the whole
+    // table (what it picks for a query that may visit every enterprise): a page visits a few
+    // hundred, each answered by the `enterprise_id` index.
+    let fence = match reach {
+        Reach::Page => " LIMIT 1 OFFSET 0",
+        Reach::Roster => "",
+    };
     let state = |table: &str, from: &str, to: &str| {
         format!(
             "CAST(CASE WHEN EXISTS (SELECT 1 FROM {table} t WHERE t.enterprise_id = e.id \
-               AND t.{from} <= '{day}' AND (t.{to} IS NULL OR t.{to} >= '{day}')) THEN 0 \
-             WHEN NOT EXISTS (SELECT 1 FROM {table} t WHERE t.enterprise_id = e.id) THEN 1 \
+               AND t.{from} <= '{day}' AND (t.{to} IS NULL OR t.{to} >= '{day}'){fence}) THEN 0 \
+             WHEN NOT EXISTS (SELECT 1 FROM {table} t WHERE t.enterprise_id = e.id{fence}) THEN 1 \
              WHEN EXISTS (SELECT 1 FROM {table} t WHERE t.enterprise_id = e.id \
-               AND t.{from} > '{day}') THEN 2 \
+               AND t.{from} > '{day}'{fence}) THEN 2 \
              ELSE 3 END AS BIGINT)"
         )
     };
@@ -102,6 +115,16 @@ fn states_sql(backend: DatabaseBackend, year: i32, day: NaiveDate, filters: &str
     )
 }
 
+/// How much of the roster a query reads, which decides how the database should answer each
+/// enterprise's EXISTS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// A page: index lookups for the enterprises visited.
+    Page,
+    /// The whole roster (a count): whatever the planner likes (hash the terms once).
+    Roster,
+}
+
 /// The byte order Rust and SQLite compare strings in (and the index of migration 8 is built
 /// in) on PostgreSQL.
 fn byte_order(backend: DatabaseBackend, column: &str) -> String {
@@ -113,7 +136,7 @@ fn byte_order(backend: DatabaseBackend, column: &str) -> String {
 
 impl UncoveredQuery {
     /// The uncovered enterprises' states, filtered, with the values to bind.
-    fn sql(&self, backend: DatabaseBackend) -> (String, Vec<Value>) {
+    fn sql(&self, backend: DatabaseBackend, reach: Reach) -> (String, Vec<Value>) {
         let mut values: Vec<Value> = Vec::new();
         let mut filters = String::new();
         if let Some(town) = &self.town {
@@ -164,7 +187,7 @@ impl UncoveredQuery {
         let sql = format!(
             "SELECT s.id, s.town_code, s.sort_key, s.a, s.b, s.no_staff FROM ({}) s \
              WHERE (s.a <> 0 OR s.b <> 0 OR s.no_staff = 1){gap}",
-            states_sql(backend, self.year, self.day, &filters)
+            states_sql(backend, self.year, self.day, &filters, reach)
         );
         (sql, values)
     }
@@ -185,7 +208,7 @@ impl Store {
     /// the coverage stamp).
     pub async fn uncovered_count(&self, query: &UncoveredQuery) -> Result<u64> {
         let backend = self.database.get_database_backend();
-        let (sql, values) = query.sql(backend);
+        let (sql, values) = query.sql(backend, Reach::Roster);
         let row = self
             .database
             .query_one_raw(Statement::from_sql_and_values(
@@ -210,7 +233,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<CoverageRow>> {
         let backend = self.database.get_database_backend();
-        let (sql, values) = query.sql(backend);
+        let (sql, values) = query.sql(backend, Reach::Page);
         // Both are integers: formatting them in cannot inject anything.
         let sql = format!(
             "{sql} ORDER BY {}, {}, {} LIMIT {limit} OFFSET {offset}",
@@ -234,7 +257,7 @@ impl Store {
             gap: None,
             owner: None,
         };
-        let (sql, values) = query.sql(backend);
+        let (sql, values) = query.sql(backend, Reach::Roster);
         let rows = self
             .database
             .query_all_raw(Statement::from_sql_and_values(
@@ -269,17 +292,23 @@ impl Store {
     ) -> Result<Vec<CoverageRow>> {
         let backend = self.database.get_database_backend();
         let (from, to) = (day.format("%Y-%m-%d"), until.format("%Y-%m-%d"));
-        let sql = format!(
-            "SELECT s.id FROM ({}) s WHERE s.a = 0 AND s.b = 0 AND s.no_staff = 0 \
-             AND (EXISTS (SELECT 1 FROM partnerships p WHERE p.enterprise_id = s.id \
-                    AND p.valid_to >= '{from}' AND p.valid_to < '{to}') \
-               OR EXISTS (SELECT 1 FROM rd_institutions r WHERE r.enterprise_id = s.id \
-                    AND r.review_due >= '{from}' AND r.review_due < '{to}')) \
-             ORDER BY s.id",
-            states_sql(backend, year, day, "")
+        // The terms ending in the window are few; the rule then reads only their enterprises.
+        let ending = format!(
+            "SELECT enterprise_id FROM partnerships WHERE valid_to >= '{from}' AND valid_to < '{to}' \
+             UNION SELECT enterprise_id FROM rd_institutions \
+               WHERE review_due >= '{from}' AND review_due < '{to}'"
         );
-        self.rows_selected(Statement::from_string(backend, sql))
-            .await
+        let sql = format!(
+            "SELECT s.id FROM ({}) s WHERE s.a = 0 AND s.b = 0 AND s.no_staff = 0",
+            states_sql(
+                backend,
+                year,
+                day,
+                &format!(" AND e.id IN ({ending})"),
+                Reach::Page
+            )
+        );
+        self.coverage_rows_in(&sql).await
     }
 
     /// The staff logins responsible for enterprises of a year's roster, sorted.

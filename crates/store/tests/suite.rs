@@ -58,6 +58,28 @@ store_suite!(
     sort_keys_are_written_and_filled,
 );
 
+/// A proposal of an enterprise to `lab-1`, changed `minutes` after [`now`].
+fn proposal(enterprise: &str, minutes: i64) -> labbridge_store::entity::proposal::Model {
+    labbridge_store::entity::proposal::Model {
+        id: 0,
+        enterprise_id: enterprise.into(),
+        partner_kind: "lab".into(),
+        partner_id: "lab-1".into(),
+        gap: "A".into(),
+        score: 0.5,
+        reasons: "{}".into(),
+        status: "proposed".into(),
+        created_at: now(),
+        updated_at: now() + chrono::Duration::minutes(minutes),
+        decline_reason: None,
+        note: None,
+        partnership_id: None,
+        reminders: 0,
+        contacted_at: None,
+        escalated_at: None,
+    }
+}
+
 fn day(year: i32, month: u32, date: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, date).expect("valid date")
 }
@@ -554,7 +576,6 @@ async fn snapshots_and_settings_are_kept_once(store: &Store) {
 }
 
 async fn coverage_rows_agree_with_the_roster(store: &Store) {
-    use labbridge_store::entity::proposal;
     // Enterprises with none, one and several terms, text that needs care, and one off the roster.
     let mut a = enterprise("a", "91110000802100433B", 2026, true);
     a.name = "临朐“铝业”, 有限公司".into();
@@ -663,24 +684,6 @@ async fn coverage_rows_agree_with_the_roster(store: &Store) {
     );
 
     // The latest proposal of each enterprise: by the last change, then the id.
-    let proposal = |enterprise: &str, minutes: i64| proposal::Model {
-        id: 0,
-        enterprise_id: enterprise.into(),
-        partner_kind: "lab".into(),
-        partner_id: "lab-1".into(),
-        gap: "A".into(),
-        score: 0.5,
-        reasons: "{}".into(),
-        status: "proposed".into(),
-        created_at: now(),
-        updated_at: now() + chrono::Duration::minutes(minutes),
-        decline_reason: None,
-        note: None,
-        partnership_id: None,
-        reminders: 0,
-        contacted_at: None,
-        escalated_at: None,
-    };
     let transaction = store.begin().await.expect("begin");
     Store::insert_proposals(
         &transaction,
@@ -864,4 +867,35 @@ async fn sort_keys_are_written_and_filled(store: &Store) {
     assert!(keys().await.iter().all(String::is_empty));
     store.fill_sort_keys().await.expect("fill");
     assert_eq!(keys().await, expected);
+
+    // A proposal carries its enterprise's key (the desk's order), and follows a rename.
+    let transaction = store.begin().await.expect("begin");
+    let inserted = Store::insert_proposals(&transaction, vec![proposal("k0", 0)])
+        .await
+        .expect("proposal");
+    transaction.commit().await.expect("commit");
+    let proposal_key = || async {
+        let row = store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                store.connection().get_database_backend(),
+                format!(
+                    "SELECT sort_key FROM proposals WHERE id = {}",
+                    inserted[0].id
+                ),
+            ))
+            .await
+            .expect("read")
+            .expect("row");
+        row.try_get::<String>("", "sort_key").expect("key")
+    };
+    assert_eq!(proposal_key().await, expected[0]);
+    let mut renamed = records[0].clone();
+    renamed.enterprise.name = "阿尔法铝业".to_owned();
+    let transaction = store.begin().await.expect("begin");
+    Store::upsert_enterprises(&transaction, &[renamed])
+        .await
+        .expect("rename");
+    transaction.commit().await.expect("commit");
+    assert_eq!(proposal_key().await, pinyin_key("阿尔法铝业"));
 }
