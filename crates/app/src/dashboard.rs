@@ -636,6 +636,34 @@ impl App {
                 }
             },
         };
+        let town = given(&filter.town);
+        let town_codes = match &town {
+            None => None,
+            Some(town) => {
+                let stamp = self.store.coverage_stamp().await?;
+                let towns = self
+                    .roster_lists
+                    .get_or_try_compute(stamp, &format!("towns|{year}"), || async {
+                        Ok::<_, crate::Error>(
+                            self.store
+                                .roster_towns(year)
+                                .await?
+                                .into_iter()
+                                .map(|(code, name)| format!("{code}\t{name}"))
+                                .collect(),
+                        )
+                    })
+                    .await?;
+                let mut codes: Vec<String> = towns
+                    .iter()
+                    .filter_map(|pair| pair.split_once('\t'))
+                    .filter(|(code, name)| code == town || name == town)
+                    .map(|(code, _)| code.to_owned())
+                    .collect();
+                codes.dedup();
+                Some(codes)
+            }
+        };
         let gap = given(&filter.gap).map(|gap| match gap.as_str() {
             "cooperation" => GapFilter::Cooperation,
             "institution_and_staff" => GapFilter::InstitutionAndStaff,
@@ -645,7 +673,8 @@ impl App {
         Ok(UncoveredQuery {
             year,
             day,
-            town: given(&filter.town),
+            town,
+            town_codes,
             industries,
             gap,
             owner,

@@ -35,6 +35,11 @@ use crate::{Error, Result};
 /// How long a request waits for a registry connection.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest one PostgreSQL statement may run. A request gives up after two minutes, but the
+/// database would go on with its statement; this bounds the work of a client that left (and of
+/// a plan gone wrong) while leaving room for an import's largest statements.
+pub const STATEMENT_TIMEOUT: &str = "300s";
+
 /// How long a write waits for SQLite's write lock before it gives up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -171,6 +176,9 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
+            })
+            .map_sqlx_postgres_opts(|postgres| {
+                postgres.options([("statement_timeout", STATEMENT_TIMEOUT)])
             });
         if url.contains(":memory:") || url.contains("mode=memory") {
             // Each connection to an in-memory SQLite database is a database of its own.

@@ -42,6 +42,9 @@ pub struct UncoveredQuery {
     pub day: NaiveDate,
     /// A town's name or 9-digit code.
     pub town: Option<String>,
+    /// The town codes the town filter can match (from [`Store::roster_towns`]): they let the
+    /// database read only that town's part of the roster's index.
+    pub town_codes: Option<Vec<String>>,
     /// The stored industry values to keep (those that name the chain asked for); `None` keeps
     /// every chain.
     pub industries: Option<Vec<String>>,
@@ -146,17 +149,21 @@ impl UncoveredQuery {
                 " AND (e.town = {number} OR e.town_code = {number})"
             ));
         }
-        if let Some(industries) = &self.industries {
-            if industries.is_empty() {
+        for (column, allowed) in [
+            ("e.town_code", &self.town_codes),
+            ("e.industry", &self.industries),
+        ] {
+            let Some(allowed) = allowed else { continue };
+            if allowed.is_empty() {
                 filters.push_str(" AND 1 = 0");
-            } else {
-                let mut numbers = Vec::new();
-                for industry in industries {
-                    values.push(industry.clone().into());
-                    numbers.push(placeholder(backend, values.len()));
-                }
-                filters.push_str(&format!(" AND e.industry IN ({})", numbers.join(", ")));
+                continue;
             }
+            let mut numbers = Vec::new();
+            for value in allowed {
+                values.push(value.clone().into());
+                numbers.push(placeholder(backend, values.len()));
+            }
+            filters.push_str(&format!(" AND {column} IN ({})", numbers.join(", ")));
         }
         match &self.owner {
             None => {}
@@ -253,6 +260,7 @@ impl Store {
             year,
             day,
             town: None,
+            town_codes: None,
             industries: None,
             gap: None,
             owner: None,
@@ -299,7 +307,7 @@ impl Store {
                WHERE review_due >= '{from}' AND review_due < '{to}'"
         );
         let sql = format!(
-            "SELECT s.id FROM ({}) s WHERE s.a = 0 AND s.b = 0 AND s.no_staff = 0",
+            "SELECT s.id FROM ({}) s WHERE s.a = 0 AND s.b = 0 AND s.no_staff = 0 ORDER BY s.id",
             states_sql(
                 backend,
                 year,
@@ -308,7 +316,10 @@ impl Store {
                 Reach::Page
             )
         );
-        self.coverage_rows_in(&sql).await
+        // Ids first, then their rows: as one `IN (…)` of this query PostgreSQL planned the
+        // terms' aggregate so badly that it took minutes.
+        self.rows_selected(Statement::from_string(backend, sql))
+            .await
     }
 
     /// The staff logins responsible for enterprises of a year's roster, sorted.
@@ -334,6 +345,26 @@ impl Store {
             .collect::<std::result::Result<_, _>>()?;
         owners.sort_unstable();
         Ok(owners)
+    }
+
+    /// The towns of a year's roster as (code, name), sorted.
+    pub async fn roster_towns(&self, year: i32) -> Result<Vec<(String, String)>> {
+        let backend = self.database.get_database_backend();
+        let rows = self
+            .database
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT DISTINCT town_code, town FROM enterprises WHERE roster_year = {year}"
+                ),
+            ))
+            .await?;
+        let mut towns: Vec<(String, String)> = rows
+            .iter()
+            .map(|row| Ok((row.try_get("", "town_code")?, row.try_get("", "town")?)))
+            .collect::<Result<_>>()?;
+        towns.sort_unstable();
+        Ok(towns)
     }
 
     /// The stored industry values of a year's roster (a handful: chain codes, and whatever
@@ -367,7 +398,8 @@ impl Store {
     pub async fn coverage_rows_of(&self, ids: &[String]) -> Result<Vec<CoverageRow>> {
         let backend = self.database.get_database_backend();
         let mut found: HashMap<String, CoverageRow> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
+        // 2,000 ids a statement: under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+        for chunk in ids.chunks(2_000) {
             let numbers: Vec<String> = (1..=chunk.len())
                 .map(|number| placeholder(backend, number))
                 .collect();

@@ -56,6 +56,7 @@ store_suite!(
     coverage_stamp_moves_with_what_coverage_reads,
     statistics_refresh_for_every_kind,
     sort_keys_are_written_and_filled,
+    statements_wait_and_run_within_limits,
 );
 
 /// A proposal of an enterprise to `lab-1`, changed `minutes` after [`now`].
@@ -898,4 +899,25 @@ async fn sort_keys_are_written_and_filled(store: &Store) {
         .expect("rename");
     transaction.commit().await.expect("commit");
     assert_eq!(proposal_key().await, pinyin_key("阿尔法铝业"));
+}
+
+/// Every connection carries its limits: SQLite waits a minute for the write lock, PostgreSQL
+/// ends any statement after five minutes (a request's client left long before).
+async fn statements_wait_and_run_within_limits(store: &Store) {
+    use labbridge_store::ConnectionTrait;
+    let connection = store.connection();
+    let backend = connection.get_database_backend();
+    let (sql, column) = match store.backend_name() {
+        "postgres" => ("SHOW statement_timeout", "statement_timeout"),
+        _ => ("PRAGMA busy_timeout", "timeout"),
+    };
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .expect("read the setting")
+        .expect("a row");
+    match store.backend_name() {
+        "postgres" => assert_eq!(row.try_get::<String>("", column).expect("text"), "5min"),
+        _ => assert_eq!(row.try_get::<i64>("", column).expect("number"), 60_000),
+    }
 }
