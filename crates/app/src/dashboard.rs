@@ -604,6 +604,29 @@ impl App {
             .await
     }
 
+    /// The towns of a year's roster as (code, name), by code (kept under the coverage stamp).
+    pub async fn roster_towns(&self, year: i32) -> Result<Vec<(String, String)>> {
+        let stamp = self.store.coverage_stamp().await?;
+        let pairs = self
+            .roster_lists
+            .get_or_try_compute(stamp, &format!("towns|{year}"), || async {
+                Ok::<_, crate::Error>(
+                    self.store
+                        .roster_towns(year)
+                        .await?
+                        .into_iter()
+                        .map(|(code, name)| format!("{code}\t{name}"))
+                        .collect(),
+                )
+            })
+            .await?;
+        Ok(pairs
+            .iter()
+            .filter_map(|pair| pair.split_once('\t'))
+            .map(|(code, name)| (code.to_owned(), name.to_owned()))
+            .collect())
+    }
+
     /// The filter resolved to what the registry stores: a chain becomes the stored industry
     /// values that name it (so an old row holding 铝材 is found under `aluminium`, as the
     /// report counts it).
@@ -640,25 +663,11 @@ impl App {
         let town_codes = match &town {
             None => None,
             Some(town) => {
-                let stamp = self.store.coverage_stamp().await?;
-                let towns = self
-                    .roster_lists
-                    .get_or_try_compute(stamp, &format!("towns|{year}"), || async {
-                        Ok::<_, crate::Error>(
-                            self.store
-                                .roster_towns(year)
-                                .await?
-                                .into_iter()
-                                .map(|(code, name)| format!("{code}\t{name}"))
-                                .collect(),
-                        )
-                    })
-                    .await?;
+                let towns = self.roster_towns(year).await?;
                 let mut codes: Vec<String> = towns
-                    .iter()
-                    .filter_map(|pair| pair.split_once('\t'))
+                    .into_iter()
                     .filter(|(code, name)| code == town || name == town)
-                    .map(|(code, _)| code.to_owned())
+                    .map(|(code, _)| code)
                     .collect();
                 codes.dedup();
                 Some(codes)

@@ -1211,7 +1211,7 @@ pub struct Desk {
     pub counts: labbridge_store::DeskCounts,
     /// How many the chosen tab holds (every page).
     pub matching: u64,
-    /// The towns of enterprises with proposals, in pinyin order.
+    /// The towns of the latest roster, in pinyin order.
     pub towns: Vec<String>,
 }
 
@@ -1252,8 +1252,17 @@ impl App {
                 )
             })
             .collect();
-        let mut towns = self.store.desk_towns().await?;
+        // The filter offers the towns of the latest roster (kept under the coverage stamp).
+        let (year, _) = self.latest_roster(crate::today()).await?;
+        let mut towns: Vec<String> = self
+            .roster_towns(year)
+            .await?
+            .into_iter()
+            .map(|(_, name)| name)
+            .filter(|name| !name.is_empty())
+            .collect();
         towns.sort_by_cached_key(|town| crate::sort::pinyin_key(town));
+        towns.dedup();
         Ok(Desk {
             rows,
             counts,

@@ -218,20 +218,4 @@ impl Store {
             })
             .collect()
     }
-
-    /// The towns of the enterprises that have proposals.
-    pub async fn desk_towns(&self) -> Result<Vec<String>> {
-        let backend = self.database.get_database_backend();
-        let rows = self
-            .database
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT DISTINCT e.town AS town FROM proposals p \
-                 JOIN enterprises e ON e.id = p.enterprise_id WHERE e.town <> ''",
-            ))
-            .await?;
-        rows.iter()
-            .map(|row| Ok(row.try_get("", "town")?))
-            .collect()
-    }
 }

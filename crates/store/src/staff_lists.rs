@@ -149,8 +149,11 @@ impl UncoveredQuery {
                 " AND (e.town = {number} OR e.town_code = {number})"
             ));
         }
+        // The town's codes compared as the roster order's index compares them (bytes), so
+        // PostgreSQL can start the walk at the town.
+        let town_code = byte_order(backend, "e.town_code");
         for (column, allowed) in [
-            ("e.town_code", &self.town_codes),
+            (town_code.as_str(), &self.town_codes),
             ("e.industry", &self.industries),
         ] {
             let Some(allowed) = allowed else { continue };
