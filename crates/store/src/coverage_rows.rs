@@ -61,7 +61,7 @@ fn corrupt(column: &'static str, reason: String) -> Error {
     }
 }
 
-pub(crate) fn day(text: &str, column: &'static str) -> Result<NaiveDate> {
+fn day(text: &str, column: &'static str) -> Result<NaiveDate> {
     text.get(..10)
         .unwrap_or(text)
         .parse::<NaiveDate>()
@@ -94,7 +94,38 @@ pub struct EnterpriseListed {
     /// The responsible staff member's login.
     pub owner: Option<String>,
 }
+/// A term as the queries read it: enterprise, from, to (dates as text), kind, partner.
 pub(crate) type TermTuple = (String, String, Option<String>, String, Option<String>);
+
+/// A term read as text, with its enterprise's id.
+pub(crate) fn term_of(
+    (enterprise, from, to, kind, partner): TermTuple,
+    is_partnership: bool,
+) -> Result<(String, Term)> {
+    let column = if is_partnership {
+        "partnerships.valid_from"
+    } else {
+        "rd_institutions.recognized_on"
+    };
+    let term = Term {
+        from: day(&from, column)?,
+        to: to.as_deref().map(|to| day(to, column)).transpose()?,
+        kind,
+        partner: partner.unwrap_or_default(),
+    };
+    Ok((enterprise, term))
+}
+
+impl CoverageRow {
+    /// Adds a partnership's (or an R&D institution's) term.
+    pub(crate) fn add(&mut self, term: Term, is_partnership: bool) {
+        if is_partnership {
+            self.partnerships.push(term);
+        } else {
+            self.institutions.push(term);
+        }
+    }
+}
 
 /// Coverage counts of the enterprises of one town and industry chain code, as the database
 /// counts them (see [`Store::coverage_tallies`]).
@@ -260,29 +291,19 @@ impl Store {
 
     /// Reads a year's roster (above scale, that roster year) for the coverage rule, by id.
     pub async fn coverage_rows(&self, year: i32) -> Result<Vec<CoverageRow>> {
-        let truth = match self.database.get_database_backend() {
-            DatabaseBackend::Postgres => "true",
-            _ => "1",
+        let (open, close, truth) = match self.database.get_database_backend() {
+            DatabaseBackend::Postgres => ("json_agg(json_build_array(", "))::text", "true"),
+            _ => ("json_group_array(json_array(", "))", "1"),
         };
         // `year` is an integer: formatting it into the text cannot inject anything.
-        self.coverage_rows_in(&format!(
+        let roster = format!(
             "SELECT id FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
-        ))
-        .await
-    }
-
-    /// The coverage rows of the enterprises a query selects (`roster`: SQL returning `id`,
-    /// built by this crate without outside text), by id.
-    pub(crate) async fn coverage_rows_in(&self, roster: &str) -> Result<Vec<CoverageRow>> {
-        let (open, close) = match self.database.get_database_backend() {
-            DatabaseBackend::Postgres => ("json_agg(json_build_array(", "))::text"),
-            _ => ("json_group_array(json_array(", "))"),
-        };
+        );
         // Three queries at once: SQLite runs each on a connection of its own thread, so the
         // database builds one aggregate while this task decodes another.
         let (enterprises, partnerships, institutions) = tokio::try_join!(
             self.json_rows::<EnterpriseTuple>(format!(
-                "SELECT {open}id, name, town_code, town, industry, rd_staff, owner{close} AS rows FROM enterprises WHERE id IN ({roster})"
+                "SELECT {open}id, name, town_code, town, industry, rd_staff, owner{close} AS rows FROM enterprises WHERE above_scale = {truth} AND roster_year = {year}"
             )),
             self.json_rows::<TermTuple>(format!(
                 "SELECT {open}enterprise_id, CAST(valid_from AS TEXT), CAST(valid_to AS TEXT), partner_kind, partner{close} AS rows FROM partnerships WHERE enterprise_id IN ({roster})"
@@ -314,26 +335,12 @@ impl Store {
             .map(|(index, row)| (row.id.clone(), index))
             .collect();
         for (terms, is_partnership) in [(partnerships, true), (institutions, false)] {
-            let column = if is_partnership {
-                "partnerships.valid_from"
-            } else {
-                "rd_institutions.recognized_on"
-            };
-            for (enterprise, from, to, kind, partner) in terms {
+            for tuple in terms {
+                let (enterprise, term) = term_of(tuple, is_partnership)?;
                 let Some(&index) = position.get(&enterprise) else {
                     continue;
                 };
-                let term = Term {
-                    from: day(&from, column)?,
-                    to: to.as_deref().map(|to| day(to, column)).transpose()?,
-                    kind,
-                    partner: partner.unwrap_or_default(),
-                };
-                if is_partnership {
-                    rows[index].partnerships.push(term);
-                } else {
-                    rows[index].institutions.push(term);
-                }
+                rows[index].add(term, is_partnership);
             }
         }
         Ok(rows)

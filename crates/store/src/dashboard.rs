@@ -33,6 +33,10 @@ pub struct EnterpriseFile {
 /// The state of a job whose run is under way.
 pub const JOB_RUNNING: &str = "running";
 
+/// A proposal no later one of its enterprise beats (by the last change, then the id); the same
+/// condition on both backends.
+const LATEST: &str = "NOT EXISTS (SELECT 1 FROM proposals later WHERE later.enterprise_id = proposals.enterprise_id AND (later.updated_at > proposals.updated_at OR (later.updated_at = proposals.updated_at AND later.id > proposals.id)))";
+
 impl Store {
     /// Returns a registry setting.
     pub async fn registry_setting(&self, key: &str) -> Result<Option<String>> {
@@ -263,23 +267,20 @@ impl Store {
 
     /// Returns each enterprise's most recent proposal (latest change, then highest id).
     pub async fn latest_proposals(&self) -> Result<Vec<proposal::Model>> {
-        // The same query on both backends: a proposal no later one of its enterprise beats.
-        let newer = "NOT EXISTS (SELECT 1 FROM proposals later WHERE later.enterprise_id = proposals.enterprise_id AND (later.updated_at > proposals.updated_at OR (later.updated_at = proposals.updated_at AND later.id > proposals.id)))";
         Ok(proposal::Entity::find()
-            .filter(Expr::cust(newer))
+            .filter(Expr::cust(LATEST))
             .all(&self.database)
             .await?)
     }
 
     /// The latest proposal of each of the given enterprises that has one (a page's worth).
     pub async fn latest_proposals_of(&self, ids: &[String]) -> Result<Vec<proposal::Model>> {
-        let newer = "NOT EXISTS (SELECT 1 FROM proposals later WHERE later.enterprise_id = proposals.enterprise_id AND (later.updated_at > proposals.updated_at OR (later.updated_at = proposals.updated_at AND later.id > proposals.id)))";
         let mut latest = Vec::new();
         for chunk in ids.chunks(500) {
             latest.extend(
                 proposal::Entity::find()
                     .filter(proposal::Column::EnterpriseId.is_in(chunk.iter().cloned()))
-                    .filter(Expr::cust(newer))
+                    .filter(Expr::cust(LATEST))
                     .all(&self.database)
                     .await?,
             );

@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 use labbridge_domain::proposal::{DeclineReason, ProposalStatus};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, Value};
 
+use crate::Result;
 use crate::entity::proposal;
 use crate::registry::Store;
-use crate::staff_lists::placeholder;
-use crate::{Error, Result};
+use crate::staff_lists::{number_of, placeholder};
 
 /// A tab of the desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,15 +134,6 @@ impl DeskQuery {
     }
 }
 
-fn count(row: &sea_orm::QueryResult, column: &'static str) -> Result<u64> {
-    let value: Option<i64> = row.try_get("", column)?;
-    u64::try_from(value.unwrap_or(0)).map_err(|_| Error::Corrupt {
-        table: "proposals",
-        column,
-        reason: format!("a count of {value:?}"),
-    })
-}
-
 impl Store {
     /// How many proposals each tab of the desk holds.
     pub async fn desk_counts(&self, query: &DeskQuery) -> Result<DeskCounts> {
@@ -163,10 +154,10 @@ impl Store {
             .await?;
         let mut counts = DeskCounts::default();
         for row in &rows {
-            let n = count(row, "n")?;
+            let n = number_of(row, "n")?;
             counts.all += n;
-            counts.silent += count(row, "silent")?;
-            counts.follow_up += count(row, "follow_up")?;
+            counts.silent += number_of::<u64>(row, "silent")?;
+            counts.follow_up += number_of::<u64>(row, "follow_up")?;
             counts.by_status.push((row.try_get("", "status")?, n));
         }
         Ok(counts)

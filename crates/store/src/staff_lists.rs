@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use crate::coverage_rows::TermTuple;
+use crate::coverage_rows::{TermTuple, term_of};
 use crate::registry::Store;
-use crate::{CoverageRow, Error, Result, Term};
+use crate::{CoverageRow, Error, Result};
 
 /// Which gaps an uncovered enterprise must have to be listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,10 +204,13 @@ impl UncoveredQuery {
 }
 
 /// An integer column read as the type it must fit (a count, a coverage state).
-fn number_of<T: TryFrom<i64>>(row: &sea_orm::QueryResult, column: &'static str) -> Result<T> {
+pub(crate) fn number_of<T: TryFrom<i64>>(
+    row: &sea_orm::QueryResult,
+    column: &'static str,
+) -> Result<T> {
     let value: i64 = row.try_get("", column)?;
     T::try_from(value).map_err(|_| Error::Corrupt {
-        table: "enterprises",
+        table: "(a count)",
         column,
         reason: format!("{value} out of range"),
     })
@@ -468,28 +471,9 @@ impl Store {
                         row.try_get("", "k")?,
                         row.try_get("", "p")?,
                     );
-                    let (enterprise, from, to, kind, partner) = tuple;
-                    let Some(target) = found.get_mut(&enterprise) else {
-                        continue;
-                    };
-                    let column = if is_partnership {
-                        "partnerships.valid_from"
-                    } else {
-                        "rd_institutions.recognized_on"
-                    };
-                    let term = Term {
-                        from: crate::coverage_rows::day(&from, column)?,
-                        to: to
-                            .as_deref()
-                            .map(|to| crate::coverage_rows::day(to, column))
-                            .transpose()?,
-                        kind,
-                        partner: partner.unwrap_or_default(),
-                    };
-                    if is_partnership {
-                        target.partnerships.push(term);
-                    } else {
-                        target.institutions.push(term);
+                    let (enterprise, term) = term_of(tuple, is_partnership)?;
+                    if let Some(target) = found.get_mut(&enterprise) {
+                        target.add(term, is_partnership);
                     }
                 }
             }
