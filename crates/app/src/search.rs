@@ -133,7 +133,9 @@ impl Changes {
 pub struct InstitutionStrength {
     /// The institution.
     pub institution: String,
-    /// Sum of the relevance of its matching experts and labs.
+    /// The mean relevance of its best [`STRENGTH_DEPTH`] experts and labs (a missing one counts
+    /// as 0): depth counts up to that many, but not beyond, so a large institution cannot win on
+    /// the number of weak matches.
     pub score: f32,
     /// Matching experts.
     pub experts: usize,
@@ -371,7 +373,7 @@ impl App {
         text: &str,
         limit: usize,
     ) -> Result<Vec<InstitutionStrength>> {
-        let mut by_institution: HashMap<String, InstitutionStrength> = HashMap::new();
+        let mut hits = Vec::new();
         for page in 0..3 {
             let request = Request {
                 text: text.to_owned(),
@@ -381,42 +383,80 @@ impl App {
                 ..Request::default()
             };
             let results = self.search(index, &request)?;
-            for hit in &results.hits {
-                let Some(institution) = &hit.institution else {
-                    continue;
-                };
-                let entry = by_institution
-                    .entry(institution.clone())
-                    .or_insert_with(|| InstitutionStrength {
-                        institution: institution.clone(),
-                        score: 0.0,
-                        experts: 0,
-                        labs: 0,
-                        top: Vec::new(),
-                    });
-                entry.score += hit.score;
-                match hit.kind {
-                    Kind::Lab => entry.labs += 1,
-                    _ => entry.experts += 1,
-                }
-                if entry.top.len() < 3 {
-                    entry.top.push(hit.name.clone());
-                }
-            }
-            if results.hits.len() < 100 {
+            let last = results.hits.len() < 100;
+            hits.extend(results.hits);
+            if last {
                 break;
             }
         }
-        let mut ranked: Vec<InstitutionStrength> = by_institution.into_values().collect();
-        ranked.sort_by(|left, right| {
-            right
-                .score
-                .total_cmp(&left.score)
-                .then_with(|| left.institution.cmp(&right.institution))
-        });
-        ranked.truncate(limit.clamp(1, 100));
-        Ok(ranked)
+        Ok(rank_institutions(&hits, limit))
     }
+}
+
+/// How many of an institution's best matches its strength averages.
+pub const STRENGTH_DEPTH: usize = 3;
+
+/// Whether an institution name says nothing (未知, 其他 …): such rows are skipped by rankings.
+pub fn is_placeholder_institution(name: &str) -> bool {
+    let name = name.trim();
+    const PLACEHOLDERS: [&str; 12] = [
+        "", "未知", "不详", "其他", "其它", "无", "待定", "暂无", "unknown", "n/a", "none", "-",
+    ];
+    PLACEHOLDERS
+        .iter()
+        .any(|placeholder| name.eq_ignore_ascii_case(placeholder))
+        || name.starts_with("未知")
+}
+
+/// Ranks institutions by the mean score of their best [`STRENGTH_DEPTH`] hits; `hits` are in
+/// the search's order (best first).
+fn rank_institutions(hits: &[labbridge_search::Hit], limit: usize) -> Vec<InstitutionStrength> {
+    let mut by_institution: HashMap<&str, (InstitutionStrength, Vec<f32>)> = HashMap::new();
+    for hit in hits {
+        let Some(institution) = hit
+            .institution
+            .as_deref()
+            .filter(|name| !is_placeholder_institution(name))
+        else {
+            continue;
+        };
+        let (entry, scores) = by_institution.entry(institution).or_insert_with(|| {
+            (
+                InstitutionStrength {
+                    institution: institution.to_owned(),
+                    score: 0.0,
+                    experts: 0,
+                    labs: 0,
+                    top: Vec::new(),
+                },
+                Vec::new(),
+            )
+        });
+        scores.push(hit.score);
+        match hit.kind {
+            Kind::Lab => entry.labs += 1,
+            _ => entry.experts += 1,
+        }
+        if entry.top.len() < 3 {
+            entry.top.push(hit.name.clone());
+        }
+    }
+    let mut ranked: Vec<InstitutionStrength> = by_institution
+        .into_values()
+        .map(|(mut entry, mut scores)| {
+            scores.sort_by(|left, right| right.total_cmp(left));
+            entry.score = scores.iter().take(STRENGTH_DEPTH).sum::<f32>() / STRENGTH_DEPTH as f32;
+            entry
+        })
+        .collect();
+    ranked.sort_by(|left, right| {
+        right
+            .score
+            .total_cmp(&left.score)
+            .then_with(|| left.institution.cmp(&right.institution))
+    });
+    ranked.truncate(limit.clamp(1, 100));
+    ranked
 }
 
 fn search_error(error: labbridge_search::Error) -> Error {
@@ -505,5 +545,44 @@ impl IndexFollower {
             }
             tokio::time::sleep(interval).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use labbridge_search::Hit;
+
+    use super::*;
+
+    fn hit(institution: &str, name: &str, score: f32) -> Hit {
+        Hit {
+            kind: Kind::Expert,
+            id: name.to_owned(),
+            name: name.to_owned(),
+            institution: Some(institution.to_owned()),
+            title: None,
+            score,
+            snippet: String::new(),
+            fields: Vec::new(),
+            programs: Vec::new(),
+            province: None,
+            level: None,
+        }
+    }
+
+    #[test]
+    fn a_few_strong_matches_beat_many_weak_ones_and_placeholders_are_skipped() {
+        let mut hits = vec![hit("未知", "无名", 9.0), hit("其他", "某人", 8.0)];
+        hits.extend([hit("小而精大学", "甲", 6.0), hit("小而精大学", "乙", 5.0)]);
+        hits.extend((0..20).map(|index| hit("综合大学", &format!("丙{index}"), 1.5)));
+        hits.push(hit("单人学院", "丁", 7.0));
+        let ranked = rank_institutions(&hits, 10);
+        let names: Vec<&str> = ranked.iter().map(|row| row.institution.as_str()).collect();
+        // Summing would put 综合大学 (30.0) first.
+        assert_eq!(names, ["小而精大学", "单人学院", "综合大学"]);
+        assert!((ranked[0].score - 11.0 / 3.0).abs() < 1e-6);
+        assert_eq!(ranked[2].experts, 20);
+        assert!(is_placeholder_institution(" Unknown ") && is_placeholder_institution("未知单位"));
+        assert!(!is_placeholder_institution("山东大学"));
     }
 }

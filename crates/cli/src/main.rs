@@ -84,8 +84,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Evaluate search quality on a labelled query set (nDCG@10, recall@10, MRR@10) against a
-    /// character-unigram BM25 baseline. Uses an in-memory registry; the data directory is untouched.
+    /// Evaluate search quality on a labelled query set, by class (nDCG@10, recall@10,
+    /// recall@50, MRR@10), against a character-unigram BM25 baseline and any outside engines.
+    /// Uses an in-memory registry; the data directory is untouched.
     EvalSearch {
         /// The labelled set.
         #[arg(default_value = "eval/search.json")]
@@ -93,6 +94,17 @@ enum Command {
         /// Print JSON with per-query scores.
         #[arg(long)]
         json: bool,
+        /// Export the documents and queries (JSON lines) to this folder and keep it.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// An outside engine: a command run with the export folder as its last argument, which
+        /// writes ENGINE.json there (e.g. "python3 eval/jieba_bm25.py"). Repeatable.
+        #[arg(long)]
+        external: Vec<String>,
+        /// Fail (exit 1) when labbridge is below this engine on any class, on nDCG@10 or
+        /// recall@50. Repeatable.
+        #[arg(long)]
+        gate: Vec<String>,
     },
     /// Solve a matcher-instance/v1 file exactly (most required partners, then most affinity)
     /// and print one JSON line of figures, `t_solve` among them. Touches no registry.
@@ -470,14 +482,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         emit_line(&serde_json::to_string(&solution.stats)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::EvalSearch { file, json } = &cli.command {
-        let report = labbridge_app::eval::evaluate(file).await?;
+    if let Command::EvalSearch {
+        file,
+        json,
+        export,
+        external,
+        gate,
+    } = &cli.command
+    {
+        let options = labbridge_app::eval::EvalOptions {
+            export: export.clone(),
+            external: external.clone(),
+        };
+        let report = labbridge_app::eval::evaluate(file, &options).await?;
         if *json {
             emit_line(&serde_json::to_string_pretty(&report)?);
         } else {
             emit(&output::eval_report(&report));
         }
-        return Ok(ExitCode::SUCCESS);
+        let mut below = Vec::new();
+        for engine in gate {
+            below.extend(report.shortfalls(engine)?);
+        }
+        for shortfall in &below {
+            eprintln!(
+                "labbridge is below {} on {} {}: {:.3} < {:.3}",
+                shortfall.engine,
+                shortfall.class,
+                shortfall.metric,
+                shortfall.ours,
+                shortfall.theirs
+            );
+        }
+        return Ok(if below.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     if let Command::Restore { file } = &cli.command {

@@ -137,25 +137,43 @@ fn unescape(html: &str) -> String {
 
 /// The evaluation as a table, with the queries labbridge does worst on.
 pub fn eval_report(report: &labbridge_app::eval::EvalReport) -> String {
-    let mut out = String::from("engine      set      queries  nDCG@10  recall@10  MRR@10\n");
-    for (engine, rows) in [
-        ("labbridge", &report.labbridge),
-        ("baseline", &report.baseline),
-    ] {
-        for (set, metrics) in rows {
+    let mut out =
+        String::from("engine       class        queries  nDCG@10  recall@10  recall@50  MRR@10\n");
+    for engine in &report.engines {
+        for (class, metrics) in &engine.classes {
             out.push_str(&format!(
-                "{engine:<11} {set:<8} {:>7}  {:>7.3}  {:>9.3}  {:>6.3}\n",
-                metrics.queries, metrics.ndcg_at_10, metrics.recall_at_10, metrics.mrr_at_10
+                "{:<12} {class:<12} {:>7}  {:>7.3}  {:>9.3}  {:>9.3}  {:>6.3}\n",
+                engine.engine,
+                metrics.queries,
+                metrics.ndcg_at_10,
+                metrics.recall_at_10,
+                metrics.recall_at_50,
+                metrics.mrr_at_10
             ));
         }
     }
+    let names: Vec<&str> = report
+        .engines
+        .iter()
+        .map(|engine| engine.engine.as_str())
+        .collect();
     let mut worst: Vec<&labbridge_app::eval::QueryScore> = report.per_query.iter().collect();
-    worst.sort_by(|left, right| left.labbridge.total_cmp(&right.labbridge));
-    out.push_str("\nweakest queries (labbridge nDCG@10 / baseline):\n");
-    for score in worst.iter().take(8) {
+    worst.sort_by(|left, right| left.ndcg_at_10[0].total_cmp(&right.ndcg_at_10[0]));
+    out.push_str(&format!(
+        "\nweakest queries (nDCG@10: {}):\n",
+        names.join(" / ")
+    ));
+    for score in worst.iter().take(12) {
+        let figures: Vec<String> = score
+            .ndcg_at_10
+            .iter()
+            .map(|figure| format!("{figure:.3}"))
+            .collect();
         out.push_str(&format!(
-            "  {:.3} / {:.3}  {}\n",
-            score.labbridge, score.baseline, score.query
+            "  {}  [{}] {}\n",
+            figures.join(" / "),
+            score.class,
+            score.query
         ));
     }
     out

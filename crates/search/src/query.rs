@@ -17,12 +17,13 @@
 
 use std::collections::HashMap;
 
+use labbridge_domain::Institutions;
 use tantivy::Term;
 use tantivy::query::{BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::schema::{Fields, aliases, is_stopword, synonyms};
-use crate::text::{Cut, RunKind, analyse, fold, jieba, runs};
+use crate::schema::{Fields, aliases, is_material, is_stopword, synonyms};
+use crate::text::{Cut, RunKind, analyse, fold, jieba, loose_units, runs};
 
 /// Queries longer than this many characters are cut (a pasted page is not a better query).
 const MAX_QUERY_CHARS: usize = 400;
@@ -40,7 +41,9 @@ pub struct Word {
     pub bigrams: Vec<String>,
     /// Weight of the whole clause (term frequency in similar mode).
     pub weight: f32,
-    /// Whether the word is an institution short form (boosts the institution field).
+    /// Whether the word names an institution (a university or its short form): it is looked
+    /// for where a document's institution is, and a bio that names it (a degree, a past post)
+    /// is weaker evidence.
     pub institution: bool,
 }
 
@@ -82,6 +85,8 @@ fn word(text: &str, weight: f32) -> Word {
     if let Some(full) = aliases().get(text) {
         institution = true;
         add(fold(full).text, 1.0, &mut alternatives);
+    } else if Institutions::embedded().university(text).is_some() {
+        institution = true;
     }
     // Bigrams rescue words the dictionary does not know; a known word needs none, and each
     // extra clause costs query time.
@@ -115,20 +120,29 @@ pub fn plan(raw: &str) -> Plan {
         match run.kind {
             RunKind::Word => texts.push(run_text.to_owned()),
             RunKind::Han => {
-                for token in jieba.cut(run_text, false) {
+                let tokens = jieba.cut(run_text, false);
+                for token in &tokens {
                     texts.push(token.word.to_owned());
                     if !is_stopword(token.word) && token.word.chars().count() > 1 {
                         phrase.push((offset, token.word.to_owned()));
                         offset += token.word.chars().count();
                     }
                 }
+                // A compound the dictionary lacks comes out as loose characters: their run is
+                // one word, as the index holds it.
+                let units = loose_units(
+                    run_text,
+                    tokens.iter().map(|token| (token.word, token.start)),
+                );
+                texts.extend(units.into_iter().map(|unit| unit.text));
             }
         }
     }
     // Function words and single Han characters (想, 做, 的 …) carry little meaning next to real
-    // words; keep them only when nothing else is left.
+    // words; keep them only when nothing else is left. One-character materials (铝, 钛) are words.
     let is_han_single = |text: &str| {
         text.chars().count() == 1
+            && !is_material(text)
             && runs(text)
                 .first()
                 .is_some_and(|run| run.kind == RunKind::Han)
@@ -225,19 +239,24 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Vec<(Occur, Box<dyn Query>)
         (fields.programs, 1.5),
         (fields.body, 1.0),
     ];
+    // An institution's name: its own field and the lab's name, then a bio's mention. The
+    // subject of the query outweighs it, so 中南大学 氧化铝 lists alumina work elsewhere before
+    // 中南大学's other subjects.
+    let institution_fields = [
+        (fields.institution, 3.0),
+        (fields.lab, 0.5),
+        (fields.body, 0.3),
+    ];
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in &plan.words {
         let scale = word.weight;
-        for (field, boost) in weighted_fields {
-            let institution_bonus = if word.institution && field == fields.institution {
-                3.0
-            } else {
-                1.0
-            };
-            clauses.push((
-                Occur::Should,
-                term_query(field, &word.text, boost * institution_bonus * scale),
-            ));
+        let fields_of_word: &[(Field, f32)] = if word.institution {
+            &institution_fields
+        } else {
+            &weighted_fields
+        };
+        for &(field, boost) in fields_of_word {
+            clauses.push((Occur::Should, term_query(field, &word.text, boost * scale)));
             // Synonyms where the subject is (name, fields, body); inner words only in the short
             // fields, where they are telling and their posting lists are short; full names of
             // institutions everywhere.
@@ -248,11 +267,7 @@ pub fn build(plan: &Plan, fields: &Fields) -> Option<Vec<(Occur, Box<dyn Query>)
             }) {
                 clauses.push((
                     Occur::Should,
-                    term_query(
-                        field,
-                        alternative,
-                        boost * weight * institution_bonus * scale,
-                    ),
+                    term_query(field, alternative, boost * weight * scale),
                 ));
             }
         }
@@ -323,6 +338,31 @@ mod tests {
             .map(|word| word.text.as_str())
             .collect();
         assert!(first.contains(&"挤压"), "{first:?}");
+    }
+
+    #[test]
+    fn request_words_are_dropped_and_materials_and_units_kept() {
+        let words = |text: &str| -> Vec<String> {
+            plan(text).words.into_iter().map(|word| word.text).collect()
+        };
+        let polite = words("请帮忙推荐几位做钛合金研究的教授");
+        assert!(polite.contains(&"钛合金".to_owned()), "{polite:?}");
+        for dropped in ["帮忙", "推荐", "几位", "研究", "教授"] {
+            assert!(
+                !polite.contains(&dropped.to_owned()),
+                "{dropped} in {polite:?}"
+            );
+        }
+        let material = words("铝 挤压");
+        assert!(material.contains(&"铝".to_owned()), "{material:?}");
+        let unit = words("激光熔覆");
+        assert!(
+            unit.iter()
+                .any(|word| word.contains("熔") && word.contains("覆")),
+            "{unit:?}"
+        );
+        // Traditional characters plan as their simplified forms.
+        assert_eq!(words("齒輪 熱處理"), words("齿轮 热处理"));
     }
 
     proptest! {

@@ -14,17 +14,18 @@ pub const WORDS: &str = "labbridge_words";
 pub const BIGRAMS: &str = "labbridge_bigrams";
 
 /// Raised whenever the schema or the analysis changes in a way that needs a reindex.
-const SCHEMA_REVISION: u32 = 2;
+const SCHEMA_REVISION: u32 = 3;
 
 const USER_DICT: &str = include_str!("../../../index/user_dict.txt");
 const SYNONYMS: &str = include_str!("../../../index/synonyms.txt");
 const ALIASES: &str = include_str!("../../../index/aliases.txt");
 const STOPWORDS: &str = include_str!("../../../index/stopwords.txt");
+const MATERIALS: &str = include_str!("../../../index/materials.txt");
 
 /// Returns the version written with the index: the schema revision and a hash of the
 /// dictionaries, so editing `index/` triggers a rebuild.
 pub fn version() -> String {
-    let dictionaries = [USER_DICT, SYNONYMS, ALIASES, STOPWORDS].concat();
+    let dictionaries = [USER_DICT, SYNONYMS, ALIASES, STOPWORDS, MATERIALS].concat();
     format!(
         "{SCHEMA_REVISION}-{:016x}",
         xxh3_64(dictionaries.as_bytes())
@@ -148,6 +149,21 @@ pub fn is_stopword(word: &str) -> bool {
         .contains(&word)
 }
 
+/// One-character material and element nouns (铝, 钛, 钢 …): words of their own, kept in a
+/// query where other single characters are dropped.
+pub fn is_material(word: &str) -> bool {
+    static MATERIAL_SET: OnceLock<Vec<&'static str>> = OnceLock::new();
+    MATERIAL_SET
+        .get_or_init(|| {
+            MATERIALS
+                .lines()
+                .filter(|line| !line.trim_start().starts_with('#'))
+                .flat_map(str::split_whitespace)
+                .collect()
+        })
+        .contains(&word)
+}
+
 /// The jieba user dictionary lines.
 pub fn user_dictionary() -> &'static str {
     USER_DICT
@@ -164,6 +180,7 @@ mod tests {
         assert_eq!(aliases()["北科大"], "北京科技大学");
         assert_eq!(aliases()["哈工大"], "哈尔滨工业大学");
         assert!(is_stopword("的") && !is_stopword("铝合金"));
-        assert!(version().starts_with("2-"));
+        assert!(version().starts_with("3-"));
+        assert!(is_material("铝") && is_material("钛") && !is_material("的"));
     }
 }

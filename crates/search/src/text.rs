@@ -3,6 +3,10 @@
 //! What goes wrong in Chinese search (../shared/SEARCH-NOTES.md) decides the shape here:
 //! - Width and case are folded *before* segmenting (jieba does not fold ＡＢＣ１２３), with a
 //!   map back to the original byte offsets so highlights land on the original text.
+//! - Traditional characters are folded to simplified ones (OpenCC's t2s phrase and character
+//!   tables): material from Hong Kong, Taiwan and older documents writes 齒輪、電鍍、企業, and a
+//!   search for 齿轮 must find it, and the other way round. The conversion keeps one character
+//!   for one, so the map back to the original offsets holds.
 //! - Chinese runs are cut by jieba in search mode (coarse words plus their inner words) with
 //!   the HMM off, so 处理 finds 热处理 and new words do not become long inconsistent tokens.
 //! - Latin/digit runs are identifiers: `6061-T6` is indexed whole, by part (`6061`, `t6`) and
@@ -14,6 +18,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use ferrous_opencc::OpenCC;
+use ferrous_opencc::config::BuiltinConfig;
 use jieba_rs::Jieba;
 use labbridge_domain::Institutions;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -51,8 +57,13 @@ pub struct Folded {
     pub origin: Vec<usize>,
 }
 
-/// Folds full-width forms to half-width and upper case to lower case.
+/// Folds full-width forms to half-width, upper case to lower case and traditional characters
+/// to simplified ones.
 pub fn fold(raw: &str) -> Folded {
+    simplify(fold_width(raw))
+}
+
+fn fold_width(raw: &str) -> Folded {
     let mut text = String::with_capacity(raw.len());
     let mut origin = Vec::with_capacity(raw.len() + 1);
     for (offset, character) in raw.char_indices() {
@@ -70,6 +81,62 @@ pub fn fold(raw: &str) -> Folded {
         }
     }
     origin.push(raw.len());
+    Folded { text, origin }
+}
+
+/// The traditional-to-simplified converter, built once from the tables compiled into the
+/// binary; `None` (folding skipped, logged) if they cannot be loaded.
+fn simplifier() -> Option<&'static OpenCC> {
+    static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
+    T2S.get_or_init(|| {
+        OpenCC::from_config(BuiltinConfig::T2s)
+            .inspect_err(|error| tracing::error!(%error, "traditional-to-simplified tables"))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Folds traditional characters to simplified ones, character for character. A phrase rule
+/// that changes the length (rare) is not taken: such a text is converted one character at a
+/// time instead, so every folded character still has its original offset.
+fn simplify(folded: Folded) -> Folded {
+    if !folded.text.chars().any(is_han) {
+        return folded;
+    }
+    let Some(converter) = simplifier() else {
+        return folded;
+    };
+    let converted = converter.convert(&folded.text);
+    if converted == folded.text {
+        return folded;
+    }
+    let mut text = String::with_capacity(converted.len());
+    let mut origin = Vec::with_capacity(converted.len() + 1);
+    let mut push = |character: char, from: usize| {
+        text.push(character);
+        origin.extend(std::iter::repeat_n(from, character.len_utf8()));
+    };
+    if converted.chars().count() == folded.text.chars().count() {
+        for ((offset, _), character) in folded.text.char_indices().zip(converted.chars()) {
+            push(character, folded.origin[offset]);
+        }
+    } else {
+        for (offset, character) in folded.text.char_indices() {
+            let single = if is_han(character) {
+                let mut buffer = [0; 4];
+                let converted = converter.convert(character.encode_utf8(&mut buffer));
+                let mut characters = converted.chars();
+                match (characters.next(), characters.next()) {
+                    (Some(simple), None) => simple,
+                    _ => character,
+                }
+            } else {
+                character
+            };
+            push(single, folded.origin[offset]);
+        }
+    }
+    origin.push(folded.origin.last().copied().unwrap_or(0));
     Folded { text, origin }
 }
 
@@ -249,6 +316,18 @@ fn han_pieces(jieba: &Jieba, run_text: &str, run: &Run, cut: Cut, pieces: &mut V
             } else {
                 jieba.cut(run_text, false)
             };
+            if cut == Cut::Search {
+                let units = loose_units(
+                    run_text,
+                    tokens.iter().map(|token| (token.word, token.start)),
+                );
+                pieces.extend(units.into_iter().map(|unit| Piece {
+                    text: unit.text,
+                    position: run.char_start + unit.char_start,
+                    start: run.start + unit.bytes.start,
+                    end: run.start + unit.bytes.end,
+                }));
+            }
             for token in tokens {
                 pieces.push(Piece {
                     text: token.word.to_owned(),
@@ -259,6 +338,78 @@ fn han_pieces(jieba: &Jieba, run_text: &str, run: &Run, cut: Cut, pieces: &mut V
             }
         }
     }
+}
+
+/// The longest run of loose characters kept as one unit.
+const MAX_UNIT_CHARS: usize = 6;
+
+/// Returns whether a single character can be part of a compound the dictionary lacks (a
+/// function word such as 的 or 与 never is).
+pub fn binds(character: &str) -> bool {
+    !crate::schema::is_stopword(character)
+}
+
+/// A unit of loose characters, in characters and bytes of its Han run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The characters.
+    pub text: String,
+    /// Character index in the run.
+    pub char_start: usize,
+    /// Byte range in the run.
+    pub bytes: std::ops::Range<usize>,
+}
+
+/// Joins characters jieba leaves loose into units. A compound the dictionary lacks (熔覆,
+/// 锌铝镁) comes out as single characters: alone, each is too common to find anything, but
+/// together they are as telling as any word. A run of 2 to 6 loose characters is one unit; a
+/// lone loose character is joined to the character after it (熔 + 覆层 → 熔覆), or before it at
+/// the end of a run (扩散 + 焊 → 散焊), so the index and a query make the same unit whichever
+/// way jieba cut the rest. `tokens` are a cut of `run` as (text, character index).
+pub fn loose_units<'a>(run: &str, tokens: impl IntoIterator<Item = (&'a str, usize)>) -> Vec<Unit> {
+    let characters: Vec<(usize, char)> = run.char_indices().collect();
+    let mut buffer = [0; 4];
+    let binds_at = |index: usize, buffer: &mut [u8; 4]| {
+        characters
+            .get(index)
+            .is_some_and(|(_, character)| binds(character.encode_utf8(buffer)))
+    };
+    let mut singles: Vec<usize> = tokens
+        .into_iter()
+        .filter(|(text, _)| text.chars().count() == 1 && binds(text))
+        .map(|(_, position)| position)
+        .filter(|position| *position < characters.len())
+        .collect();
+    singles.sort_unstable();
+    singles.dedup();
+    let unit = |from: usize, to: usize| Unit {
+        text: characters[from..to]
+            .iter()
+            .map(|(_, character)| character)
+            .collect(),
+        char_start: from,
+        bytes: characters[from].0..characters.get(to).map_or(run.len(), |(offset, _)| *offset),
+    };
+    let mut units = Vec::new();
+    let mut index = 0;
+    while index < singles.len() {
+        let mut end = index + 1;
+        while end < singles.len() && singles[end] == singles[end - 1] + 1 {
+            end += 1;
+        }
+        let (from, to) = (singles[index], singles[end - 1] + 1);
+        if (2..=MAX_UNIT_CHARS).contains(&(to - from)) {
+            units.push(unit(from, to));
+        } else if to - from == 1 {
+            if binds_at(to, &mut buffer) {
+                units.push(unit(from, to + 1));
+            } else if from > 0 && binds_at(from - 1, &mut buffer) {
+                units.push(unit(from - 1, to));
+            }
+        }
+        index = end;
+    }
+    units
 }
 
 /// Analyses folded text into pieces.
@@ -434,6 +585,84 @@ mod tests {
             found.contains(&("热处理".to_owned(), 3, "热处理".to_owned())),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn traditional_text_folds_to_simplified_with_its_offsets() {
+        let raw = "企業的齒輪塗裝與電鍍（ＡＢＣ）";
+        let folded = fold(raw);
+        assert_eq!(folded.text, "企业的齿轮涂装与电镀(abc)");
+        assert_eq!(folded.origin.len(), folded.text.len() + 1);
+        for (offset, character) in folded.text.char_indices() {
+            let original = folded.origin[offset];
+            assert!(raw.is_char_boundary(original), "{character} at {original}");
+        }
+        let at = |needle: &str| folded.text.find(needle).map(|offset| folded.origin[offset]);
+        assert_eq!(at("齿轮"), raw.find("齒輪"));
+        assert_eq!(at("电镀"), raw.find("電鍍"));
+        let words = texts("鋁合金熱處理與齒輪", Cut::Search);
+        for expected in ["铝合金", "热处理", "齿轮"] {
+            assert!(
+                words.contains(&expected.to_owned()),
+                "{expected} in {words:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn simplified_and_mixed_text_folds_to_the_same_words() {
+        for (traditional, simplified) in [
+            ("攪拌摩擦焊", "搅拌摩擦焊"),
+            ("激光熔覆與表面強化", "激光熔覆与表面强化"),
+            ("鎂合金壓鑄件", "镁合金压铸件"),
+            ("6061-T6鋁型材擠壓", "6061-t6铝型材挤压"),
+        ] {
+            assert_eq!(fold(traditional).text, simplified);
+            assert_eq!(fold(simplified).text, simplified);
+        }
+    }
+
+    #[test]
+    fn loose_characters_become_one_unit() {
+        let units = |text: &str| -> Vec<String> {
+            let jieba = jieba();
+            let tokens = jieba.cut(text, false);
+            loose_units(text, tokens.iter().map(|token| (token.word, token.start)))
+                .into_iter()
+                .map(|unit| unit.text)
+                .collect()
+        };
+        // jieba cuts 激光/熔/覆 and 熔/覆层: both make the unit 熔覆.
+        assert!(
+            units("激光熔覆").contains(&"熔覆".to_owned()),
+            "{:?}",
+            units("激光熔覆")
+        );
+        assert!(
+            units("激光熔覆层").contains(&"熔覆".to_owned()),
+            "{:?}",
+            units("激光熔覆层")
+        );
+        let words = texts("开展激光熔覆层研究", Cut::Search);
+        assert!(words.contains(&"熔覆".to_owned()), "{words:?}");
+        // A function word breaks a run and is never part of a unit.
+        assert!(
+            units("铜与镁").iter().all(|unit| !unit.contains('与')),
+            "{:?}",
+            units("铜与镁")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn units_lie_inside_their_run(text in "[\\u{4e00}-\\u{4e80}与的]{0,12}") {
+            let jieba = jieba();
+            let tokens = jieba.cut(&text, false);
+            for unit in loose_units(&text, tokens.iter().map(|token| (token.word, token.start))) {
+                prop_assert_eq!(&text[unit.bytes.clone()], unit.text.as_str());
+                prop_assert!((2..=MAX_UNIT_CHARS).contains(&unit.text.chars().count()));
+            }
+        }
     }
 
     #[test]
