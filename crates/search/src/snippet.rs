@@ -189,6 +189,14 @@ mod tests {
     }
 
     #[test]
+    fn a_simplified_query_highlights_traditional_text_as_written() {
+        let highlighter = Highlighter::new(&plan("精密齿轮 电镀"));
+        let html = highlighter.snippet("研究精密齒輪的磨削，並開發無氰電鍍製程。");
+        assert!(html.contains("<em>精密齒輪</em>"), "{html}");
+        assert!(html.contains("<em>電鍍</em>"), "{html}");
+    }
+
+    #[test]
     fn picks_the_window_with_the_matches() {
         let filler = "其他内容。".repeat(40);
         let text = format!("{filler}本课题组研究挤压模具设计。{filler}");

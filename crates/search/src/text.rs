@@ -84,14 +84,47 @@ fn fold_width(raw: &str) -> Folded {
     Folded { text, origin }
 }
 
+/// The Basic Multilingual Plane's characters the conversion changes, as a bit set.
+struct Convertible(Vec<u64>);
+
+impl Convertible {
+    fn of(converter: &OpenCC) -> Self {
+        let mut bits = vec![0u64; 0x10000 / 64];
+        let mut buffer = [0; 4];
+        for code in (0x3400..=0x9FFF).chain(0xF900..=0xFAFF) {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            let text = character.encode_utf8(&mut buffer);
+            if converter.convert(text) != *text {
+                bits[code as usize / 64] |= 1 << (code % 64);
+            }
+        }
+        Self(bits)
+    }
+
+    /// Whether the conversion may change this character (any Han character beyond the Basic
+    /// Multilingual Plane is converted to find out: they are rare).
+    fn holds(&self, character: char) -> bool {
+        let code = character as usize;
+        match self.0.get(code / 64) {
+            Some(word) => word & (1 << (code % 64)) != 0,
+            None => is_han(character),
+        }
+    }
+}
+
 /// The traditional-to-simplified converter, built once from the tables compiled into the
-/// binary; `None` (folding skipped, logged) if they cannot be loaded.
-fn simplifier() -> Option<&'static OpenCC> {
-    static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
+/// binary, with the characters it changes; `None` (folding skipped, logged) if the tables
+/// cannot be loaded.
+fn simplifier() -> Option<&'static (OpenCC, Convertible)> {
+    static T2S: OnceLock<Option<(OpenCC, Convertible)>> = OnceLock::new();
     T2S.get_or_init(|| {
-        OpenCC::from_config(BuiltinConfig::T2s)
+        let converter = OpenCC::from_config(BuiltinConfig::T2s)
             .inspect_err(|error| tracing::error!(%error, "traditional-to-simplified tables"))
-            .ok()
+            .ok()?;
+        let convertible = Convertible::of(&converter);
+        Some((converter, convertible))
     })
     .as_ref()
 }
@@ -100,12 +133,18 @@ fn simplifier() -> Option<&'static OpenCC> {
 /// that changes the length (rare) is not taken: such a text is converted one character at a
 /// time instead, so every folded character still has its original offset.
 fn simplify(folded: Folded) -> Folded {
-    if !folded.text.chars().any(is_han) {
-        return folded;
-    }
-    let Some(converter) = simplifier() else {
+    let Some((converter, traditional)) = simplifier() else {
         return folded;
     };
+    // Most text has no character the tables convert: one pass over a bit set spares it the
+    // conversion (a snippet folds every hit's bio).
+    if !folded
+        .text
+        .chars()
+        .any(|character| traditional.holds(character))
+    {
+        return folded;
+    }
     let converted = converter.convert(&folded.text);
     if converted == folded.text {
         return folded;

@@ -298,6 +298,34 @@ async fn search_api_has_the_contract_shape() {
 }
 
 #[tokio::test]
+async fn a_query_in_traditional_script_finds_what_the_simplified_one_does() {
+    let (state, _dir) = demo_state().await;
+    let ids = |body: &str| -> Vec<String> {
+        json(body)["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|hit| hit["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    for (simplified, traditional) in [
+        ("铝合金热处理", "鋁合金熱處理"),
+        ("液压站老是漏油", "液壓站老是漏油"),
+    ] {
+        let encode =
+            |raw: &str| -> String { raw.bytes().map(|byte| format!("%{byte:02X}")).collect() };
+        let (status, _, plain) =
+            get(&state, &format!("/api/v1/search?q={}", encode(simplified))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, folded) =
+            get(&state, &format!("/api/v1/search?q={}", encode(traditional))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!ids(&plain).is_empty(), "{simplified}");
+        assert_eq!(ids(&plain), ids(&folded), "{simplified} / {traditional}");
+    }
+}
+
+#[tokio::test]
 async fn any_text_is_a_valid_query() {
     let (state, _dir) = demo_state().await;
     let long: String = "铝合金热处理".repeat(334);
