@@ -304,15 +304,20 @@ fn export(folder: &Path, documents: &[Document], queries: &[EvalQuery]) -> Resul
     )
 }
 
-/// Runs each outside engine's command on the export folder and reads its rankings.
+/// Runs each outside engine's command on the export folder and reads the rankings they wrote
+/// (rankings left from an earlier run in a kept folder are removed first).
 fn run_external(folder: &Path, commands: &[String]) -> Result<Vec<ExternalRuns>> {
-    let mut engines = Vec::new();
+    for stale in json_files(folder)? {
+        std::fs::remove_file(&stale).map_err(|source| Error::Io {
+            path: stale.display().to_string(),
+            source,
+        })?;
+    }
     for command in commands {
         let mut words = command.split_whitespace();
         let program = words
             .next()
             .ok_or_else(|| Error::Invalid("an empty --external command".into()))?;
-        let before: Vec<PathBuf> = json_files(folder)?;
         let status = std::process::Command::new(program)
             .args(words)
             .arg(folder)
@@ -324,20 +329,18 @@ fn run_external(folder: &Path, commands: &[String]) -> Result<Vec<ExternalRuns>>
         if !status.success() {
             return Err(Error::Invalid(format!("{command} failed: {status}")));
         }
-        for path in json_files(folder)?
-            .into_iter()
-            .filter(|path| !before.contains(path))
-        {
+    }
+    json_files(folder)?
+        .into_iter()
+        .map(|path| {
             let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
                 path: path.display().to_string(),
                 source,
             })?;
-            let runs: ExternalRuns = serde_json::from_str(&text)
-                .map_err(|error| Error::Invalid(format!("{}: {error}", path.display())))?;
-            engines.push(runs);
-        }
-    }
-    Ok(engines)
+            serde_json::from_str(&text)
+                .map_err(|error| Error::Invalid(format!("{}: {error}", path.display())))
+        })
+        .collect()
 }
 
 fn json_files(folder: &Path) -> Result<Vec<PathBuf>> {
