@@ -67,6 +67,10 @@ pub struct Settings {
     /// … and at most (`LABBRIDGE_MAX_PARTNERS`).
     #[serde(default = "default_max_partners")]
     pub max_partners: u32,
+    /// At most one partner of each institution for an enterprise, so a clerk never sees three
+    /// labs of one university side by side (`LABBRIDGE_ONE_PER_INSTITUTION`; on by default).
+    #[serde(default = "default_one_per_institution")]
+    pub one_per_institution: bool,
     /// Mark the sign-in cookie `Secure` (set when the pages are served over HTTPS, e.g. behind
     /// a TLS proxy; `LABBRIDGE_SECURE_COOKIES`).
     #[serde(default)]
@@ -210,6 +214,10 @@ fn default_max_partners() -> u32 {
     3
 }
 
+fn default_one_per_institution() -> bool {
+    true
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -220,6 +228,7 @@ impl Default for Settings {
             staff_token: None,
             min_partners: default_min_partners(),
             max_partners: default_max_partners(),
+            one_per_institution: default_one_per_institution(),
             secure_cookies: false,
             smtp_url: None,
             mail_from: default_mail_from(),
@@ -264,6 +273,9 @@ pub struct Overrides {
     /// `match --max-partners`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_partners: Option<u32>,
+    /// `match --several-per-institution` (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_per_institution: Option<bool>,
     /// `serve --secure-cookies`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_cookies: Option<bool>,
@@ -285,13 +297,14 @@ const TEXT_KEYS: [&str; 9] = [
 ];
 
 /// Settings whose values are numbers or booleans (parsed by figment's `Env`).
-const TYPED_KEYS: [&str; 17] = [
+const TYPED_KEYS: [&str; 18] = [
     "idle_minutes",
     "password_min_chars",
     "password_kinds",
     "audit_days",
     "min_partners",
     "max_partners",
+    "one_per_institution",
     "secure_cookies",
     "remind_after_days",
     "max_reminders",

@@ -229,6 +229,25 @@ pub fn conflict(
     None
 }
 
+/// Puts every partner with a known institution in that institution's group, so the matcher
+/// gives an enterprise at most one partner of each (a lab and an expert of one university
+/// count as the same). Blank and placeholder institutions (未知 …) limit nothing.
+fn group_by_institution(problem: &mut Problem, partners: &[Partner]) -> Result<()> {
+    let mut groups: HashMap<String, u32> = HashMap::new();
+    for (position, partner) in partners.iter().enumerate() {
+        let name = crate::search::institution_key(&partner.institution);
+        if name.is_empty() || crate::search::is_placeholder_institution(&name) {
+            continue;
+        }
+        let next = groups.len() as u32;
+        let group = *groups.entry(name).or_insert(next);
+        problem
+            .group(position, group)
+            .map_err(|error| crate::Error::Invalid(error.to_string()))?;
+    }
+    Ok(())
+}
+
 fn gap_code(assessment: &coverage::Assessment) -> &'static str {
     match (assessment.cooperation, assessment.institution_and_staff) {
         (false, false) => "AB",
@@ -641,6 +660,9 @@ impl App {
                     .prioritize(position, priority)
                     .map_err(|error| crate::Error::Invalid(error.to_string()))?;
             }
+        }
+        if self.settings.one_per_institution {
+            group_by_institution(&mut problem, &partners)?;
         }
         for (position, seeker) in seekers.iter().enumerate() {
             for candidate in &seeker.candidates {

@@ -408,6 +408,17 @@ pub fn is_placeholder_institution(name: &str) -> bool {
         || name.starts_with("未知")
 }
 
+/// The name an institution is compared by: folded (width, case, traditional script), trimmed,
+/// and a short form taken to its full name (北科大 → 北京科技大学).
+pub fn institution_key(name: &str) -> String {
+    let folded = labbridge_search::text::fold(name.trim()).text;
+    let folded = folded.trim();
+    labbridge_search::schema::aliases()
+        .get(folded)
+        .cloned()
+        .unwrap_or_else(|| folded.to_owned())
+}
+
 /// Ranks institutions by the mean score of their best [`STRENGTH_DEPTH`] hits; `hits` are in
 /// the search's order (best first).
 fn rank_institutions(hits: &[labbridge_search::Hit], limit: usize) -> Vec<InstitutionStrength> {
@@ -583,6 +594,8 @@ mod tests {
         assert!((ranked[0].score - 11.0 / 3.0).abs() < 1e-6);
         assert_eq!(ranked[2].experts, 20);
         assert!(is_placeholder_institution(" Unknown ") && is_placeholder_institution("未知单位"));
+        assert_eq!(institution_key(" 北科大 "), "北京科技大学");
+        assert_eq!(institution_key("清華大學"), institution_key("清华大学"));
         assert!(!is_placeholder_institution("山东大学"));
     }
 }

@@ -671,6 +671,36 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         .await
         .expect("match");
     assert_eq!(report.enterprises_with_gaps, 246 - 64);
+    // At most one partner of each institution per enterprise (the default); the demo has
+    // enterprises the plain objective gives two of one university, so the setting shows.
+    let doubled = |proposals: &[labbridge_app::matching::ProposalView]| {
+        let mut seen = std::collections::HashSet::new();
+        proposals
+            .iter()
+            .filter(|proposal| {
+                let key = labbridge_app::search::institution_key(&proposal.institution);
+                !labbridge_app::search::is_placeholder_institution(&key)
+                    && !seen.insert((proposal.enterprise_id.clone(), key))
+            })
+            .count()
+    };
+    assert!(app.settings.one_per_institution);
+    assert_eq!(doubled(&report.proposals), 0);
+    let mut several = app.clone();
+    several.settings.one_per_institution = false;
+    let plain = several
+        .run_matcher(
+            &index,
+            today,
+            labbridge_app::matching::MatchOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("several per institution");
+    assert!(doubled(&plain.proposals) > 0);
+    assert_eq!(plain.required_placed, report.required_placed);
     // Each enterprise at risk of losing its cooperation is offered its partner again first.
     let at_risk = app.at_risk(today).await.expect("at risk");
     let renewable: Vec<&labbridge_app::dashboard::AtRiskEnterprise> = at_risk

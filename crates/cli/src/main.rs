@@ -137,6 +137,10 @@ enum Command {
         /// … and at most [env: LABBRIDGE_MAX_PARTNERS] [default: 3].
         #[arg(long)]
         max_partners: Option<u32>,
+        /// Allow an enterprise several partners of one institution (by default it gets at most
+        /// one of each) [env: LABBRIDGE_ONE_PER_INSTITUTION=false].
+        #[arg(long)]
+        several_per_institution: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -449,13 +453,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { addr, .. } => addr.clone(),
         _ => None,
     };
-    let (min_partners, max_partners) = match &cli.command {
+    let (min_partners, max_partners, one_per_institution) = match &cli.command {
         Command::Match {
             min_partners,
             max_partners,
+            several_per_institution,
             ..
-        } => (*min_partners, *max_partners),
-        _ => (None, None),
+        } => (
+            *min_partners,
+            *max_partners,
+            several_per_institution.then_some(false),
+        ),
+        _ => (None, None, None),
     };
     let overrides = Overrides {
         data_dir: cli.data_dir,
@@ -464,6 +473,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         addr: addr_flag,
         min_partners,
         max_partners,
+        one_per_institution,
         secure_cookies: match &cli.command {
             Command::Serve {
                 secure_cookies: true,

@@ -15,7 +15,14 @@
 //! enterprise's candidates. When the best path for a unit is the enterprise's own unplaced
 //! sink, all its remaining units go there at once.
 //!
-//! Memory is a compressed row per enterprise: 11 bytes per candidate pair.
+//! Groups (an expert's institution, [`Problem::group`]) add a third layer: when an enterprise
+//! has two or more candidates of one group, they hang under a *bundle* node of capacity one
+//! between the enterprise and those experts, so at most one of them is chosen. A chosen
+//! bundle can still switch to another of its experts, or give its partner up, along residual
+//! arcs like any other; candidates alone in their group need no bundle.
+//!
+//! Memory is a compressed row per enterprise: 11 bytes per candidate pair, 4 more when groups
+//! are given.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -66,7 +73,13 @@ struct Network {
     slot_start: Vec<u32>,
     slots: Vec<u32>,
     used: Vec<u32>,
-    /// Node potentials: enterprises, then experts. The sink's potential stays 0.
+    /// The bundle of each arc (`NO_ARC` for none); empty when no bundle exists.
+    bundle_of: Vec<u32>,
+    /// Each bundle's enterprise.
+    bundle_owner: Vec<u32>,
+    /// Whether a bundle's one unit is used (one of its arcs chosen).
+    bundle_full: Vec<bool>,
+    /// Node potentials: enterprises, then experts, then bundles. The sink's potential stays 0.
     potential: Vec<i64>,
     /// What a missing required partner of each enterprise costs.
     missing: Vec<i64>,
@@ -79,6 +92,8 @@ struct Search {
     reached: Vec<u32>,
     settled_stamp: Vec<u32>,
     pred: Vec<u32>,
+    /// The node each reached node was reached from.
+    pred_node: Vec<u32>,
     stamp: u32,
     settled: Vec<u32>,
     heap: BinaryHeap<Reverse<(i64, u32)>>,
@@ -93,11 +108,53 @@ pub fn solve(problem: &Problem) -> Assignment {
     network.assignment()
 }
 
+/// The bundles of the arcs (rows sorted by group): every run of two or more arcs of one
+/// enterprise in one group. Returns each arc's bundle (`NO_ARC` for none; empty when there is
+/// no bundle) and each bundle's enterprise.
+fn bundles(start: &[u32], head: &[u32], groups: &[Option<u32>]) -> (Vec<u32>, Vec<u32>) {
+    if groups.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let group_of = |arc: usize| groups[head[arc] as usize];
+    let mut bundle_of = vec![NO_ARC; head.len()];
+    let mut owner = Vec::new();
+    for (enterprise, row) in start.windows(2).enumerate() {
+        let (mut first, end) = (row[0] as usize, row[1] as usize);
+        while first < end {
+            let group = group_of(first);
+            let mut last = first + 1;
+            while last < end && group_of(last) == group {
+                last += 1;
+            }
+            if group.is_some() && last - first >= 2 {
+                bundle_of[first..last].fill(owner.len() as u32);
+                owner.push(enterprise as u32);
+            }
+            first = last;
+        }
+    }
+    if owner.is_empty() {
+        bundle_of = Vec::new();
+    }
+    (bundle_of, owner)
+}
+
 impl Network {
     fn new(problem: &Problem) -> Self {
         let enterprises = problem.enterprises();
         let experts = problem.experts();
-        let pairs = problem.allowed_pairs();
+        let mut pairs = problem.allowed_pairs();
+        let groups = problem.groups();
+        if !groups.is_empty() {
+            // A group's arcs next to each other within their enterprise's row.
+            pairs.sort_unstable_by_key(|&(enterprise, expert, _)| {
+                (
+                    enterprise,
+                    groups[expert as usize].unwrap_or(u32::MAX),
+                    expert,
+                )
+            });
+        }
         let mut start = vec![0u32; enterprises + 1];
         for &(enterprise, _, _) in &pairs {
             start[enterprise as usize + 1] += 1;
@@ -113,6 +170,7 @@ impl Network {
             .map(|pair| pair.2.min(SCORE_SCALE) as u16)
             .collect();
         drop(pairs);
+        let (bundle_of, bundle_owner) = bundles(&start, &head, groups);
         let mut degree = vec![0u32; experts];
         for &expert in &head {
             degree[expert as usize] += 1;
@@ -139,22 +197,32 @@ impl Network {
                 max.max(demand.min)
             })
             .collect();
-        let mut potential = vec![0i64; enterprises + experts];
+        let bundle_count = bundle_owner.len();
+        let mut potential = vec![0i64; enterprises + experts + bundle_count];
         for (index, value) in potential.iter_mut().take(enterprises).enumerate() {
             let arcs = start[index] as usize..start[index + 1] as usize;
             *value = score[arcs].iter().copied().max().map_or(0, i64::from);
         }
-        // A residual cycle alternates enterprises and experts, so it crosses at most
-        // 2·min(E, X) + 2 pair arcs and at most two unplaced sinks. One unit of priority must
-        // outweigh all the pair arcs, and one required unit all the priority a cycle can move.
-        let step = i64::from(SCORE_SCALE) * (2 * enterprises.min(experts) as i64 + 2) + 1;
+        // A bundle starts at its best score too: every reduced cost is then non-negative.
+        for (arc, &bundle) in bundle_of.iter().enumerate() {
+            if bundle != NO_ARC {
+                let node = enterprises + experts + bundle as usize;
+                potential[node] = potential[node].max(i64::from(score[arc]));
+            }
+        }
+        // A residual cycle alternates experts and enterprises or bundles, so it crosses at
+        // most 2·min(E + B, X) + 2 pair arcs and at most two unplaced sinks. One unit of
+        // priority must outweigh all the pair arcs, and one required unit all the priority a
+        // cycle can move.
+        let step =
+            i64::from(SCORE_SCALE) * (2 * (enterprises + bundle_count).min(experts) as i64 + 2) + 1;
         let big = 2 * step * (i64::from(crate::problem::MAX_PRIORITY) + 1) + step;
         let missing = problem
             .priorities()
             .iter()
             .map(|&priority| big + step * i64::from(priority))
             .collect();
-        let nodes = enterprises + experts + 1;
+        let nodes = enterprises + experts + bundle_count + 1;
         let arcs = head.len();
         Self {
             enterprises,
@@ -172,6 +240,9 @@ impl Network {
             slot_start,
             slots,
             used: vec![0; experts],
+            bundle_of,
+            bundle_owner,
+            bundle_full: vec![false; bundle_count],
             potential,
             missing,
             search: Search {
@@ -179,6 +250,7 @@ impl Network {
                 reached: vec![0; nodes],
                 settled_stamp: vec![0; nodes],
                 pred: vec![NO_ARC; nodes],
+                pred_node: vec![NO_ARC; nodes],
                 stamp: 0,
                 settled: Vec::new(),
                 heap: BinaryHeap::new(),
@@ -232,6 +304,24 @@ impl Network {
         self.enterprises as u32 + expert
     }
 
+    fn bundle_node(&self, bundle: u32) -> u32 {
+        (self.enterprises + self.used.len()) as u32 + bundle
+    }
+
+    /// The bundle a node is, if it is one.
+    fn as_bundle(&self, node: u32) -> Option<u32> {
+        let first = (self.enterprises + self.used.len()) as u32;
+        (node >= first).then(|| node - first)
+    }
+
+    /// The node an arc leaves from: its bundle, or its enterprise.
+    fn arc_origin(&self, arc: u32) -> u32 {
+        match self.bundle_of.get(arc as usize) {
+            Some(&bundle) if bundle != NO_ARC => self.bundle_node(bundle),
+            _ => self.tail[arc as usize],
+        }
+    }
+
     /// Dijkstra from `source` until the sink is settled; then updates the potentials of the
     /// settled nodes. Returns how the path leaves (the path itself is in `search.pred`).
     fn shortest_path(&mut self, source: u32) -> Sink {
@@ -251,6 +341,7 @@ impl Network {
         search.dist[source as usize] = 0;
         search.reached[source as usize] = stamp;
         search.pred[source as usize] = NO_ARC;
+        search.pred_node[source as usize] = NO_ARC;
         search.heap.push(Reverse((0, source)));
         while let Some(Reverse((distance, node))) = self.search.heap.pop() {
             if node == sink_node {
@@ -264,6 +355,8 @@ impl Network {
             self.search.settled.push(node);
             if index < self.enterprises {
                 self.expand_enterprise(node, distance);
+            } else if let Some(bundle) = self.as_bundle(node) {
+                self.expand_bundle(bundle, distance);
             } else {
                 self.expand_expert(node, distance);
             }
@@ -277,7 +370,7 @@ impl Network {
         self.search.sink.unwrap_or(Sink::Free(source))
     }
 
-    fn reach(&mut self, node: u32, distance: i64, arc: u32) {
+    fn reach(&mut self, node: u32, distance: i64, arc: u32, from: u32) {
         let search = &mut self.search;
         let index = node as usize;
         if search.settled_stamp[index] == search.stamp {
@@ -287,6 +380,7 @@ impl Network {
             search.reached[index] = search.stamp;
             search.dist[index] = distance;
             search.pred[index] = arc;
+            search.pred_node[index] = from;
             search.heap.push(Reverse((distance, node)));
         }
     }
@@ -304,15 +398,25 @@ impl Network {
     fn expand_enterprise(&mut self, node: u32, distance: i64) {
         let enterprise = node as usize;
         let own = self.potential[enterprise];
-        for arc in self.start[enterprise]..self.start[enterprise + 1] {
+        let first = self.start[enterprise];
+        for arc in first..self.start[enterprise + 1] {
+            if let Some(&bundle) = self.bundle_of.get(arc as usize)
+                && bundle != NO_ARC
+            {
+                // A bundle is entered once, at its first arc, while its unit is free.
+                let opens = arc == first || self.bundle_of[arc as usize - 1] != bundle;
+                if opens && !self.bundle_full[bundle as usize] {
+                    let bundle_node = self.bundle_node(bundle);
+                    let reduced = own - self.potential[bundle_node as usize];
+                    debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+                    self.reach(bundle_node, distance + reduced, NO_ARC, node);
+                }
+                continue;
+            }
             if self.chosen[arc as usize] {
                 continue;
             }
-            let expert_node = self.expert_node(self.head[arc as usize]);
-            let reduced =
-                own - i64::from(self.score[arc as usize]) - self.potential[expert_node as usize];
-            debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
-            self.reach(expert_node, distance + reduced, arc);
+            self.reach_expert(arc, own, distance, node);
         }
         if self.free_capacity(enterprise) > 0 {
             self.reach_sink(distance + own, Sink::Free(node));
@@ -325,17 +429,45 @@ impl Network {
         }
     }
 
+    /// Reaches the expert of an unchosen arc from the node it leaves (potential `own`).
+    fn reach_expert(&mut self, arc: u32, own: i64, distance: i64, from: u32) {
+        let expert_node = self.expert_node(self.head[arc as usize]);
+        let reduced =
+            own - i64::from(self.score[arc as usize]) - self.potential[expert_node as usize];
+        debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+        self.reach(expert_node, distance + reduced, arc, from);
+    }
+
+    /// A bundle reaches its unchosen experts, and, when its unit is used, its enterprise back
+    /// (giving that partner up).
+    fn expand_bundle(&mut self, bundle: u32, distance: i64) {
+        let node = self.bundle_node(bundle);
+        let own = self.potential[node as usize];
+        let enterprise = self.bundle_owner[bundle as usize];
+        let arcs = self.start[enterprise as usize]..self.start[enterprise as usize + 1];
+        for arc in arcs {
+            if self.bundle_of[arc as usize] == bundle && !self.chosen[arc as usize] {
+                self.reach_expert(arc, own, distance, node);
+            }
+        }
+        if self.bundle_full[bundle as usize] {
+            let reduced = own - self.potential[enterprise as usize];
+            debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+            self.reach(enterprise, distance + reduced, NO_ARC, node);
+        }
+    }
+
     fn expand_expert(&mut self, node: u32, distance: i64) {
         let expert = node as usize - self.enterprises;
         let own = self.potential[node as usize];
         let first = self.slot_start[expert] as usize;
         for slot in first..first + self.used[expert] as usize {
             let arc = self.slots[slot];
-            let enterprise = self.tail[arc as usize];
+            let origin = self.arc_origin(arc);
             let reduced =
-                i64::from(self.score[arc as usize]) + own - self.potential[enterprise as usize];
+                i64::from(self.score[arc as usize]) + own - self.potential[origin as usize];
             debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
-            self.reach(enterprise, distance + reduced, arc);
+            self.reach(origin, distance + reduced, arc, node);
         }
         if self.used[expert] < self.capacity[expert] {
             self.reach_sink(distance + own, Sink::Expert(expert as u32));
@@ -376,20 +508,28 @@ impl Network {
                 enterprise
             }
         };
-        loop {
+        while node != source {
             let arc = self.search.pred[node as usize];
-            if (node as usize) < self.enterprises {
-                if node == source {
-                    break;
-                }
-                // Reached over a backward arc: this enterprise gives up that expert.
-                self.unassign(arc);
-                node = self.expert_node(self.head[arc as usize]);
-            } else {
+            let from = self.search.pred_node[node as usize];
+            let node_is_expert = !self.is_enterprise(node) && self.as_bundle(node).is_none();
+            if node_is_expert {
                 self.assign(arc);
-                node = self.tail[arc as usize];
+            } else if arc != NO_ARC {
+                // Reached from an expert over a backward arc: that partner is given up.
+                self.unassign(arc);
+            } else if let Some(bundle) = self.as_bundle(node) {
+                // Entered from its enterprise: the bundle's unit is used.
+                self.bundle_full[bundle as usize] = true;
+            } else if let Some(bundle) = self.as_bundle(from) {
+                // Left back to its enterprise: the bundle's unit is free again.
+                self.bundle_full[bundle as usize] = false;
             }
+            node = from;
         }
+    }
+
+    fn is_enterprise(&self, node: u32) -> bool {
+        (node as usize) < self.enterprises
     }
 
     fn assignment(&self) -> Assignment {
@@ -404,6 +544,7 @@ impl Network {
                 affinity += u64::from(self.score[arc]);
             }
         }
+        pairs.sort_unstable();
         let required_units = partners
             .iter()
             .zip(&self.min)
@@ -429,7 +570,8 @@ impl Network {
             let own = potential(enterprise);
             for arc in self.start[enterprise] as usize..self.start[enterprise + 1] as usize {
                 let expert = self.enterprises + self.head[arc] as usize;
-                let reduced = own - i64::from(self.score[arc]) - potential(expert);
+                let origin = potential(self.arc_origin(arc as u32) as usize);
+                let reduced = origin - i64::from(self.score[arc]) - potential(expert);
                 let residual_reduced = if self.chosen[arc] { -reduced } else { reduced };
                 if residual_reduced < 0 {
                     return Err(format!("arc {arc} has reduced cost {residual_reduced}"));
@@ -447,6 +589,22 @@ impl Network {
             }
             if self.required_used[enterprise] > 0 && missing + own > 0 {
                 return Err(format!("used required sink of {enterprise}"));
+            }
+        }
+        for (bundle, &owner) in self.bundle_owner.iter().enumerate() {
+            let node = self.bundle_node(bundle as u32) as usize;
+            let arcs = self.start[owner as usize] as usize..self.start[owner as usize + 1] as usize;
+            let chosen = arcs
+                .filter(|&arc| self.bundle_of[arc] == bundle as u32 && self.chosen[arc])
+                .count();
+            if chosen != usize::from(self.bundle_full[bundle]) {
+                return Err(format!("bundle {bundle} has {chosen} chosen arcs"));
+            }
+            let reduced = potential(owner as usize) - potential(node);
+            if (self.bundle_full[bundle] && reduced > 0)
+                || (!self.bundle_full[bundle] && reduced < 0)
+            {
+                return Err(format!("bundle {bundle}'s arc has reduced cost {reduced}"));
             }
         }
         for expert in 0..self.used.len() {
@@ -486,6 +644,19 @@ mod tests {
         (required, priority, affinity)
     }
 
+    /// Whether a choice of pairs gives some enterprise two partners of one group.
+    fn doubles_a_group(problem: &Problem, pairs: &[(u32, u32)]) -> bool {
+        let groups = problem.groups();
+        let mut seen = std::collections::HashSet::new();
+        pairs.iter().any(|&(enterprise, expert)| {
+            groups
+                .get(expert as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|group| !seen.insert((enterprise, group)))
+        })
+    }
+
     /// Every feasible choice of pairs, scored by [`objective`]; the best is the lexicographic
     /// maximum.
     fn brute_force(problem: &Problem) -> (u64, u64, u64) {
@@ -495,12 +666,17 @@ mod tests {
             let mut partners = vec![0u32; problem.enterprises()];
             let mut load = vec![0u32; problem.experts()];
             let mut affinity = 0u64;
+            let mut chosen = Vec::new();
             for (index, &(enterprise, expert, score)) in pairs.iter().enumerate() {
                 if mask & (1 << index) != 0 {
                     partners[enterprise as usize] += 1;
                     load[expert as usize] += 1;
                     affinity += u64::from(score);
+                    chosen.push((enterprise, expert));
                 }
+            }
+            if doubles_a_group(problem, &chosen) {
+                continue;
             }
             let feasible = load
                 .iter()
@@ -540,6 +716,9 @@ mod tests {
         if affinity != assignment.affinity {
             return Err("affinity does not add up".into());
         }
+        if doubles_a_group(problem, &assignment.pairs) {
+            return Err("an enterprise has two partners of one group".into());
+        }
         for (expert, (&load, &capacity)) in load.iter().zip(problem.capacities()).enumerate() {
             if load > capacity {
                 return Err(format!("expert {expert} over capacity"));
@@ -560,6 +739,7 @@ mod tests {
         pairs: Vec<(usize, usize, u32)>,
         excluded: Vec<(usize, usize)>,
         priorities: Vec<u32>,
+        groups: Vec<Option<u32>>,
     }
 
     fn raw(
@@ -583,17 +763,25 @@ mod tests {
                 proptest::collection::vec((0..enterprises, 0..experts), 0..=2),
                 // Mostly no priority (the plain objective), sometimes a few levels.
                 proptest::collection::vec(prop_oneof![3 => Just(0u32), 1 => 0u32..=3], enterprises),
+                // Half the problems have no groups; the others few, so bundles are common.
+                prop_oneof![
+                    Just(Vec::new()),
+                    proptest::collection::vec(proptest::option::of(0u32..=1), experts),
+                ],
             )
-                .prop_map(|(demands, capacities, pairs, excluded, priorities)| Raw {
-                    demands: demands
-                        .into_iter()
-                        .map(|(min, extra)| (min, extra.map(|extra| min + extra)))
-                        .collect(),
-                    capacities,
-                    pairs,
-                    excluded,
-                    priorities,
-                })
+                .prop_map(
+                    |(demands, capacities, pairs, excluded, priorities, groups)| Raw {
+                        demands: demands
+                            .into_iter()
+                            .map(|(min, extra)| (min, extra.map(|extra| min + extra)))
+                            .collect(),
+                        capacities,
+                        pairs,
+                        excluded,
+                        priorities,
+                        groups,
+                    },
+                )
         })
     }
 
@@ -614,6 +802,11 @@ mod tests {
         }
         for (enterprise, &priority) in raw.priorities.iter().enumerate() {
             problem.prioritize(enterprise, priority).expect("in range");
+        }
+        for (expert, group) in raw.groups.iter().enumerate() {
+            if let Some(group) = group {
+                problem.group(expert, *group).expect("in range");
+            }
         }
         problem
     }
@@ -671,6 +864,59 @@ mod tests {
         assert_eq!(assignment.pairs, vec![(0, 1), (1, 0)]);
         assert_eq!(assignment.required_units, 2);
         assert_eq!(assignment.affinity, 3000);
+    }
+
+    #[test]
+    fn one_partner_per_group() {
+        // Three labs of one university score highest, a fourth lab elsewhere lowest: with
+        // groups the enterprise gets the best of the three and the other one.
+        let mut problem = Problem::new(
+            vec![Demand {
+                min: 1,
+                max: Some(3),
+            }],
+            vec![1; 4],
+        )
+        .expect("valid");
+        for (expert, score) in [9000, 8900, 8800, 1000].into_iter().enumerate() {
+            problem.candidate(0, expert, score).expect("valid");
+        }
+        assert_eq!(solve(&problem).pairs.len(), 3);
+        for expert in 0..3 {
+            problem.group(expert, 7).expect("valid");
+        }
+        problem.group(3, 8).expect("valid");
+        let assignment = solve(&problem);
+        assert_eq!(assignment.pairs, vec![(0, 0), (0, 3)]);
+        assert_eq!(assignment.affinity, 10_000);
+    }
+
+    #[test]
+    fn a_group_switches_partner_when_another_enterprise_needs_it() {
+        // Enterprise 0 prefers expert 0 of group 1, but expert 0 is enterprise 1's only
+        // candidate: coverage moves enterprise 0 to expert 1 of the same group.
+        let mut problem = Problem::new(
+            vec![
+                Demand {
+                    min: 1,
+                    max: Some(2)
+                };
+                2
+            ],
+            vec![1, 1],
+        )
+        .expect("valid");
+        problem.candidate(0, 0, 9000).expect("valid");
+        problem.candidate(0, 1, 5000).expect("valid");
+        problem.candidate(1, 0, 1000).expect("valid");
+        problem.group(0, 1).expect("valid");
+        problem.group(1, 1).expect("valid");
+        let mut network = Network::new(&problem);
+        network.run();
+        assert_eq!(network.certify(), Ok(()));
+        let assignment = network.assignment();
+        assert_eq!(assignment.pairs, vec![(0, 1), (1, 0)]);
+        assert_eq!(assignment.required_units, 2);
     }
 
     #[test]

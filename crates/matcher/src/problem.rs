@@ -48,6 +48,8 @@ pub struct Problem {
     candidates: Vec<(u32, u32, u32)>,
     excluded: Vec<(u32, u32)>,
     priorities: Vec<u32>,
+    /// Each expert's group (its institution), or `None`; empty when no expert has one.
+    groups: Vec<Option<u32>>,
 }
 
 /// The highest priority an enterprise can be given.
@@ -155,6 +157,25 @@ impl Problem {
         &self.priorities
     }
 
+    /// Puts an expert in a group (its institution): an enterprise gets at most one partner of
+    /// each group, so a clerk never sees three labs of the same university for one enterprise.
+    /// Experts in no group are not limited.
+    pub fn group(&mut self, expert: usize, group: u32) -> Result<(), ProblemError> {
+        if expert >= self.capacities.len() {
+            return Err(ProblemError::Expert(expert));
+        }
+        if self.groups.is_empty() {
+            self.groups = vec![None; self.capacities.len()];
+        }
+        self.groups[expert] = Some(group);
+        Ok(())
+    }
+
+    /// Each expert's group; empty when no expert is in one.
+    pub fn groups(&self) -> &[Option<u32>] {
+        &self.groups
+    }
+
     /// The same problem without the candidate pairs scoring below `floor`.
     pub fn with_floor(&self, floor: u32) -> Self {
         Self {
@@ -168,6 +189,7 @@ impl Problem {
                 .collect(),
             excluded: self.excluded.clone(),
             priorities: self.priorities.clone(),
+            groups: self.groups.clone(),
         }
     }
 
