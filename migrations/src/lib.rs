@@ -16,6 +16,7 @@ mod m20261207_000005_create_portal;
 mod m20261207_000006_create_sign_in_attempts;
 mod m20261207_000007_create_registry_stamps;
 mod m20261207_000008_add_enterprise_sort_key;
+mod m20261208_000009_add_enterprise_industry_code;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_create_sign_in_attempts::Migration),
             Box::new(m20261207_000007_create_registry_stamps::Migration),
             Box::new(m20261207_000008_add_enterprise_sort_key::Migration),
+            Box::new(m20261208_000009_add_enterprise_industry_code::Migration),
         ]
     }
 }

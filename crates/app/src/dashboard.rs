@@ -1280,6 +1280,7 @@ mod tests {
                 owner: None,
                 content_hash: String::new(),
                 updated_at: Utc::now(),
+                industry_code: None,
                 sort_key: String::new(),
             },
             institutions: institutions

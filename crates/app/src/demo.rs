@@ -501,6 +501,8 @@ const TOWN_ENTERPRISES: [(&str, usize, f64); 10] = [
 
 struct Chain {
     label: &'static str,
+    /// GB/T 4754 industry codes of the chain's enterprises, taken in turn.
+    industry_codes: &'static [&'static str],
     count: usize,
     words: &'static [&'static str],
     products: &'static [&'static str],
@@ -704,6 +706,7 @@ const AUTO_NEEDS: &[NeedTemplate] = &[
 const CHAINS: [Chain; 4] = [
     Chain {
         label: "铝材深加工",
+        industry_codes: &["C3252", "C3216", "C3360"],
         count: 96,
         words: &["铝业", "铝材", "铝业科技", "新型铝材", "铝制品"],
         products: &[
@@ -729,6 +732,7 @@ const CHAINS: [Chain; 4] = [
     },
     Chain {
         label: "新材料",
+        industry_codes: &["C2641", "C3062", "C3841", "C2929"],
         count: 46,
         words: &["新材料", "涂料", "新型材料", "化工新材料", "复合材料"],
         products: &[
@@ -749,6 +753,7 @@ const CHAINS: [Chain; 4] = [
     },
     Chain {
         label: "机电装备",
+        industry_codes: &["C3444", "C3421", "C3812", "C3441"],
         count: 54,
         words: &["机械", "机电设备", "智能装备", "重工", "液压机械"],
         products: &[
@@ -769,6 +774,7 @@ const CHAINS: [Chain; 4] = [
     },
     Chain {
         label: "汽车配件",
+        industry_codes: &["C3670"],
         count: 50,
         words: &["汽车部件", "汽车零部件", "车桥", "汽配", "精密铸造"],
         products: &[
@@ -1322,6 +1328,7 @@ fn enterprises(
             "county": COUNTY_CODE,
             "town": town_name,
             "industry": chain.label,
+            "industry_code": chain.industry_codes[index % chain.industry_codes.len()],
             "above_scale": true,
             "roster_year": year,
             "products": products.join("；"),

@@ -385,6 +385,7 @@ impl App {
                 "研发人员数",
                 "主要产品",
                 "负责人",
+                "行业代码",
             ],
         );
         for enterprise in self.store.enterprise_list().await? {
@@ -407,6 +408,7 @@ impl App {
                 Cell::Number(enterprise.rd_staff as f64),
                 Cell::text(crate::search::list_field(&enterprise.products).join("；")),
                 Cell::text(enterprise.owner.unwrap_or_default()),
+                Cell::text(enterprise.industry_code.unwrap_or_default()),
             ]);
         }
         Ok(sheet)

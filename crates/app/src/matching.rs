@@ -33,6 +33,10 @@ use crate::{App, Result};
 
 /// Candidates looked at per enterprise.
 const CANDIDATES: usize = 20;
+/// A need shorter than this (in characters, all of an enterprise's open needs together) is
+/// widened through the industry ↔ discipline bridge.
+const SHORT_NEED_CHARS: usize = 20;
+
 /// Default capacities when the registry gives none.
 const EXPERT_CAPACITY: u32 = 3;
 const LAB_CAPACITY: u32 = 5;
@@ -89,6 +93,10 @@ pub struct Reasons {
     /// year does, so the same partner is proposed first.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub renewal: bool,
+    /// The industry ↔ discipline bridge that links the two, when the partner's fields fall in
+    /// a discipline serving the enterprise's industry: `行业 C3252 铝压延加工 ↔ 学科 冶金工程技术`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
 }
 
 /// One proposal, for people.
@@ -246,6 +254,48 @@ fn group_by_institution(problem: &mut Problem, partners: &[Partner]) -> Result<(
             .map_err(|error| crate::Error::Invalid(error.to_string()))?;
     }
     Ok(())
+}
+
+/// Two-character words too general to tie a partner's field to a discipline (材料 is in half
+/// the materials disciplines' names).
+const GENERAL_PAIRS: [&str; 16] = [
+    "材料", "工艺", "设备", "技术", "工程", "加工", "科学", "其他", "学科", "及其", "制造", "应用",
+    "系统", "基础", "理论", "方法",
+];
+
+/// The bridge's reason for a partner: the first discipline (closest first) whose name, or a
+/// sub-discipline's, shares a specific two-character word with one of the partner's fields
+/// (热处理 and 热处理工艺与设备, 铝合金 and 有色金属及其合金, 铝冶金 and 有色金属冶金).
+fn bridge_reason(
+    bridged: &labbridge_domain::classification::Bridged,
+    fields: &[String],
+) -> Option<String> {
+    let pairs: Vec<String> = fields
+        .iter()
+        .flat_map(|field| {
+            let characters: Vec<char> = field.chars().collect();
+            characters
+                .windows(2)
+                .map(|pair| pair.iter().collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .filter(|pair| {
+            pair.chars().all(labbridge_domain::text::is_cjk)
+                && !GENERAL_PAIRS.contains(&pair.as_str())
+        })
+        .collect();
+    let related = |name: &str| pairs.iter().any(|pair| name.contains(pair.as_str()));
+    let list = labbridge_domain::classification::disciplines();
+    bridged
+        .disciplines
+        .iter()
+        .find(|discipline| {
+            related(&discipline.name)
+                || list
+                    .children(&discipline.code)
+                    .any(|child| related(&child.name))
+        })
+        .map(|discipline| bridged.reason(discipline))
 }
 
 fn gap_code(assessment: &coverage::Assessment) -> &'static str {
@@ -462,14 +512,28 @@ impl App {
                 .get(&enterprise.id)
                 .map(|needs| needs.join(" "))
                 .unwrap_or_default();
+            // A need too short to match on its own is widened with the disciplines that serve
+            // the enterprise's industry (the industry ↔ discipline bridge).
+            let bridged = enterprise
+                .industry_code
+                .as_deref()
+                .and_then(labbridge_domain::classification::bridge);
+            let widen = bridged
+                .as_ref()
+                .filter(|_| text.chars().count() < SHORT_NEED_CHARS)
+                .map(|bridged| bridged.vocabulary().join(" "));
             text.push_str(&format!(" {products} {products} {}", chain.label()));
+            let query_text = match &widen {
+                Some(words) => format!("{text} {words}"),
+                None => text.clone(),
+            };
             let province = divisions
                 .county(&enterprise.county_code)
                 .ok()
                 .map(|county| county.province.clone());
             let results = index
                 .search(&Request {
-                    text: text.clone(),
+                    text: query_text,
                     kinds: vec![Kind::Lab, Kind::Expert],
                     limit: CANDIDATES,
                     similar: true,
@@ -568,6 +632,9 @@ impl App {
                         closes: closed,
                         parts,
                         renewal: false,
+                        bridge: bridged
+                            .as_ref()
+                            .and_then(|bridged| bridge_reason(bridged, &details.fields)),
                     },
                 });
             }
@@ -590,6 +657,7 @@ impl App {
                                 closes: vec!["A".to_owned()],
                                 parts: ScoreParts::default(),
                                 renewal: true,
+                                bridge: None,
                             },
                         },
                     );
@@ -1476,6 +1544,35 @@ mod tests {
         );
         assert_eq!(history.kept_by_partner.get("sent"), Some(&1));
         assert_eq!(history.kept_by_enterprise.get("e"), Some(&1));
+    }
+
+    #[test]
+    fn the_bridge_names_the_discipline_a_partners_fields_fall_in() {
+        let fields = |list: &[&str]| {
+            list.iter()
+                .map(|field| (*field).to_owned())
+                .collect::<Vec<_>>()
+        };
+        let aluminium = labbridge_domain::classification::bridge("C3252").expect("bridged");
+        assert_eq!(
+            bridge_reason(&aluminium, &fields(&["铝冶金", "熔铸"])).as_deref(),
+            Some("行业 C3252 铝压延加工 ↔ 学科 冶金工程技术")
+        );
+        assert_eq!(
+            bridge_reason(&aluminium, &fields(&["高强铝合金"])).as_deref(),
+            Some("行业 C3252 铝压延加工 ↔ 学科 金属材料")
+        );
+        // 材料 alone is too general; a pharmacist relates to nothing here.
+        assert_eq!(bridge_reason(&aluminium, &fields(&["复合材料"])), None);
+        assert_eq!(
+            bridge_reason(&aluminium, &fields(&["药物合成", "制剂"])),
+            None
+        );
+        let parts = labbridge_domain::classification::bridge("C3670").expect("bridged");
+        assert_eq!(
+            bridge_reason(&parts, &fields(&["冲压", "焊接"])).as_deref(),
+            Some("行业 C3670 汽车零部件及配件制造 ↔ 学科 机械制造工艺与设备")
+        );
     }
 
     #[test]

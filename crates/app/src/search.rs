@@ -58,7 +58,7 @@ fn expert_document(model: &expert::Model, lookups: &Lookups) -> Document {
         kind: Some(Kind::Expert),
         id: model.id.clone(),
         name: model.name.clone(),
-        institution: Some(model.institution.clone()),
+        institution: known_institution(&model.institution),
         title: model.title.clone(),
         fields: list_field(&model.fields),
         body: model.bio.clone().unwrap_or_default(),
@@ -77,7 +77,7 @@ fn lab_document(model: &lab::Model) -> Document {
         kind: Some(Kind::Lab),
         id: model.id.clone(),
         name: model.name.clone(),
-        institution: Some(model.institution.clone()),
+        institution: known_institution(&model.institution),
         title: None,
         fields: list_field(&model.fields),
         body: model.description.clone().unwrap_or_default(),
@@ -398,14 +398,13 @@ pub const STRENGTH_DEPTH: usize = 3;
 
 /// Whether an institution name says nothing (未知, 其他 …): such rows are skipped by rankings.
 pub fn is_placeholder_institution(name: &str) -> bool {
-    let name = name.trim();
-    const PLACEHOLDERS: [&str; 12] = [
-        "", "未知", "不详", "其他", "其它", "无", "待定", "暂无", "unknown", "n/a", "none", "-",
-    ];
-    PLACEHOLDERS
-        .iter()
-        .any(|placeholder| name.eq_ignore_ascii_case(placeholder))
-        || name.starts_with("未知")
+    labbridge_domain::is_unknown_institution(name)
+}
+
+/// A record's institution for the index: none when it is unknown, so no facet or institution
+/// match is made of 未知.
+fn known_institution(name: &str) -> Option<String> {
+    (!is_placeholder_institution(name)).then(|| name.to_owned())
 }
 
 /// The name an institution is compared by: folded (width, case, traditional script), trimmed,

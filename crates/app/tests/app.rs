@@ -93,6 +93,7 @@ app_suite!(
     references_must_exist,
     demo_county_is_64_of_246,
     matcher_closes_the_demo_countys_gaps,
+    a_short_need_is_widened_through_the_industry_bridge,
     sign_in_checks_the_password_and_sessions_end,
     re_adding_resets_the_password_and_bad_accounts_are_refused,
     sessions_end_when_idle_disabled_or_ended,
@@ -246,6 +247,8 @@ async fn every_kind_of_bad_row_is_named(fixture: &Fixture) {
             with(json!({"credit_code": credit_code(6)})),
             with(json!({"id": "E7", "credit_code": credit_code(7), "industry": "纺织"})),
             with(json!({"id": "E8", "credit_code": good.clone()})),
+            with(json!({"id": "E9", "credit_code": credit_code(9), "industry_code": "C9999"})),
+            with(json!({"id": "E10", "credit_code": credit_code(10), "industry_code": "3252"})),
         ],
     );
     let failure = failure(
@@ -268,9 +271,15 @@ async fn every_kind_of_bad_row_is_named(fixture: &Fixture) {
             (Some(6), Some("id")),
             (Some(7), Some("industry")),
             (Some(8), Some("credit_code")),
+            (Some(9), Some("industry_code")),
         ],
         "{:#?}",
         failure.lines()
+    );
+    assert!(
+        failure.lines()[7].contains("GB/T 4754"),
+        "{}",
+        failure.lines()[7]
     );
     assert!(
         failure.lines()[1].contains("五井镇"),
@@ -514,6 +523,64 @@ async fn institutions_are_normalised_on_import(fixture: &Fixture) {
             .map(|lab| lab.fields.as_str()),
         Some(r#"["铝合金","挤压"]"#)
     );
+
+    // Without an institution (left out, blank, 不详), labs and experts are still imported, as the
+    // explicit unknown 未知: searchable by subject, never an institution of their own.
+    let path = fixture.path("unknown.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            json!({"id": "X1", "name": "王工", "fields": ["搅拌摩擦焊"], "bio": "从事搅拌摩擦焊工艺开发"}),
+            json!({"id": "X2", "name": "李工", "institution": "", "fields": ["搅拌摩擦焊"]}),
+            json!({"id": "X3", "name": "赵工", "institution": "不详", "fields": ["搅拌摩擦焊"]}),
+            json!({"id": "X4", "name": "孙教授", "institution": "北京科技大学", "fields": ["搅拌摩擦焊"]}),
+        ],
+    );
+    import(fixture, ImportKind::Experts, &path)
+        .await
+        .expect("experts without an institution");
+    let experts = labbridge_store::entity::expert::Entity::find()
+        .all(fixture.app.store.connection())
+        .await
+        .expect("experts");
+    let unknown: Vec<&str> = experts
+        .iter()
+        .filter(|expert| expert.institution == labbridge_domain::UNKNOWN_INSTITUTION)
+        .map(|expert| expert.id.as_str())
+        .collect();
+    assert_eq!(unknown, ["X1", "X2", "X3"]);
+    let index = fixture
+        .app
+        .open_index(Progress::Hidden)
+        .await
+        .expect("index");
+    let found = fixture
+        .app
+        .search(
+            &index,
+            &labbridge_search::Request {
+                text: "搅拌摩擦焊".into(),
+                ..Default::default()
+            },
+        )
+        .expect("search");
+    assert_eq!(found.total, 4, "{:?}", found.hits);
+    assert!(
+        found
+            .hits
+            .iter()
+            .filter(|hit| hit.id != "X4")
+            .all(|hit| hit.institution.is_none())
+    );
+    let ranked = fixture
+        .app
+        .strongest_institutions(&index, "搅拌摩擦焊", 10)
+        .expect("institutions");
+    let names: Vec<&str> = ranked
+        .iter()
+        .map(|strength| strength.institution.as_str())
+        .collect();
+    assert_eq!(names, ["北京科技大学"]);
 }
 
 async fn references_must_exist(fixture: &Fixture) {
@@ -951,6 +1018,94 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
         proposal.enterprise_id == pair.enterprise_id && proposal.partner_id == pair.partner_id
     }));
     assert_eq!(after.required_placed, after.required_total);
+}
+
+/// An enterprise that says nothing (no open need, no products, chain 其他) is matched through
+/// the disciplines that serve its industry, and its proposals name the bridge; without an
+/// industry code the same enterprise finds nothing to be matched with.
+async fn a_short_need_is_widened_through_the_industry_bridge(fixture: &Fixture) {
+    use labbridge_store::entity::{enterprise, need};
+    use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, QueryFilter};
+    let app = &fixture.app;
+    app.load_demo(2026, Progress::Hidden).await.expect("demo");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let enterprises = enterprise::Entity::find()
+        .all(app.store.connection())
+        .await
+        .expect("enterprises");
+    assert!(
+        enterprises.iter().all(|enterprise| enterprise
+            .industry_code
+            .as_deref()
+            .is_some_and(|code| { labbridge_domain::classification::industry(code).is_ok() })),
+        "the demo gives every enterprise a valid industry code"
+    );
+    let dry = labbridge_app::matching::MatchOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    let index = app.open_index(Progress::Hidden).await.expect("index");
+    let before = app.run_matcher(&index, today, dry).await.expect("match");
+    let chosen = enterprises
+        .iter()
+        .find(|enterprise| {
+            enterprise.industry_code.as_deref() == Some("C3252")
+                && before.proposals.iter().any(|proposal| {
+                    proposal.enterprise_id == enterprise.id && !proposal.reasons.renewal
+                })
+        })
+        .expect("an aluminium roller with a gap");
+    need::Entity::update_many()
+        .col_expr(
+            need::Column::Status,
+            sea_orm::sea_query::Expr::value("closed"),
+        )
+        .filter(need::Column::EnterpriseId.eq(chosen.id.clone()))
+        .exec(app.store.connection())
+        .await
+        .expect("close needs");
+    let mut silent: enterprise::ActiveModel = chosen.clone().into();
+    silent.products = ActiveValue::Set("[]".to_owned());
+    silent.industry = ActiveValue::Set("other".to_owned());
+    silent
+        .update(app.store.connection())
+        .await
+        .expect("no products");
+    let proposals_of = |report: &labbridge_app::matching::MatchReport| {
+        report
+            .proposals
+            .iter()
+            .filter(|proposal| proposal.enterprise_id == chosen.id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let widened = proposals_of(&app.run_matcher(&index, today, dry).await.expect("match"));
+    assert!(
+        !widened.is_empty(),
+        "the bridge finds partners for a silent enterprise"
+    );
+    let bridges: Vec<&str> = widened
+        .iter()
+        .filter_map(|proposal| proposal.reasons.bridge.as_deref())
+        .collect();
+    assert!(!bridges.is_empty(), "{widened:?}");
+    assert!(
+        bridges
+            .iter()
+            .all(|reason| reason.starts_with("行业 C3252 铝压延加工 ↔ 学科 ")),
+        "{bridges:?}"
+    );
+
+    let mut unknown: enterprise::ActiveModel = chosen.clone().into();
+    unknown.products = ActiveValue::Set("[]".to_owned());
+    unknown.industry = ActiveValue::Set("other".to_owned());
+    unknown.industry_code = ActiveValue::Set(None);
+    unknown
+        .update(app.store.connection())
+        .await
+        .expect("no code");
+    let plain = proposals_of(&app.run_matcher(&index, today, dry).await.expect("match"));
+    assert!(plain.is_empty(), "{plain:?}");
 }
 
 fn staff_account(password: &str) -> NewAccount<'_> {
@@ -1998,6 +2153,7 @@ async fn the_database_counts_coverage_as_the_rule_does(fixture: &Fixture) {
                         .map(str::to_owned),
                     content_hash: format!("hash-{id}"),
                     updated_at: chrono::Utc::now(),
+                    industry_code: None,
                     sort_key: String::new(),
                 },
                 institutions,

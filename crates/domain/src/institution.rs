@@ -16,6 +16,23 @@ use crate::{Divisions, Error, Result};
 
 const UNIVERSITIES_CSV: &str = include_str!("../assets/moe_regular_hei_list_2631.csv");
 
+/// What an expert's or a lab's institution is recorded as when the source gives none (a
+/// technology market's offers, an expert whose affiliation is not known): an explicit unknown
+/// that rankings, facets and the one-partner-per-institution rule skip.
+pub const UNKNOWN_INSTITUTION: &str = "未知";
+
+/// Whether an institution name says nothing (blank, 未知, 不详, 其他, unknown …).
+pub fn is_unknown_institution(name: &str) -> bool {
+    let name = name.trim();
+    const PLACEHOLDERS: [&str; 12] = [
+        "", "未知", "不详", "其他", "其它", "无", "待定", "暂无", "unknown", "n/a", "none", "-",
+    ];
+    PLACEHOLDERS
+        .iter()
+        .any(|placeholder| name.eq_ignore_ascii_case(placeholder))
+        || name.starts_with("未知")
+}
+
 /// Suffixes that mark the rest of a name as a unit inside a university.
 const UNIT_SUFFIXES: [&str; 9] = [
     "学院",

@@ -17,12 +17,15 @@
 //!   transition table.
 //! - [`model`]: the labelled enumerations (industry chains, R&D institution kinds, levels …)
 //!   with the Chinese labels that imports and pages use.
+//! - [`classification`]: the national industry (GB/T 4754) and discipline (GB/T 13745) code
+//!   lists, and the hand-reviewed bridge between them the matcher widens short needs with.
 //! - [`sort`]: the pinyin sort key Chinese names are ordered by (in lists, and stored with
 //!   each enterprise so the database can page in that order).
 //!
 //! Non-goals: persistence (see `labbridge-store`), search and matching.
 #![warn(missing_docs)]
 
+pub mod classification;
 pub mod coverage;
 mod credit_code;
 mod division;
@@ -36,4 +39,6 @@ pub mod text;
 pub use credit_code::CreditCode;
 pub use division::{County, Divisions, Town};
 pub use error::{Error, Result};
-pub use institution::{Institution, Institutions, University};
+pub use institution::{
+    Institution, Institutions, UNKNOWN_INSTITUTION, University, is_unknown_institution,
+};

@@ -1097,6 +1097,15 @@ pub async fn enterprise_page(
             value: chain_label(chain, lang).to_owned(),
         },
         Labelled {
+            label: f.tr("行业代码", "Industry code (GB/T 4754)"),
+            value: enterprise
+                .industry_code
+                .as_deref()
+                .and_then(|code| labbridge_domain::classification::industry(code).ok())
+                .map(|industry| format!("{} {}", industry.code, industry.name))
+                .unwrap_or_default(),
+        },
+        Labelled {
             label: f.tr("规上企业", "Above scale"),
             value: yes_no(enterprise.above_scale).to_owned(),
         },

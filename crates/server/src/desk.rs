@@ -473,6 +473,12 @@ fn proposal_view(
             status_label(&proposal.status, lang),
         ),
     ];
+    if let Some(bridge) = &reasons.bridge {
+        facts.push((
+            label("行业与学科", "Industry and discipline"),
+            bridge.clone(),
+        ));
+    }
     let decline = reason_label(proposal.decline_reason.as_deref(), lang);
     if !decline.is_empty() {
         facts.push((label("谢绝原因", "Decline reason"), decline));

@@ -93,6 +93,8 @@ pub struct EnterpriseListed {
     pub products: String,
     /// The responsible staff member's login.
     pub owner: Option<String>,
+    /// Its GB/T 4754 industry code (`C3252`), when known.
+    pub industry_code: Option<String>,
 }
 /// A term as the queries read it: enterprise, from, to (dates as text), kind, partner.
 pub(crate) type TermTuple = (String, String, Option<String>, String, Option<String>);
@@ -277,7 +279,7 @@ impl Store {
         // struct.
         let mut listed: Vec<EnterpriseListed> = self
             .json_rows(format!(
-                "SELECT {open}id, name, credit_code, town, industry, CASE WHEN above_scale THEN 1 ELSE 0 END, roster_year, rd_staff, products, owner{close} AS rows FROM enterprises"
+                "SELECT {open}id, name, credit_code, town, industry, CASE WHEN above_scale THEN 1 ELSE 0 END, roster_year, rd_staff, products, owner, industry_code{close} AS rows FROM enterprises"
             ))
             .await?;
         listed.sort_unstable_by(|left, right| {

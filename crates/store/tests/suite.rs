@@ -106,6 +106,7 @@ fn enterprise(id: &str, code: &str, year: i32, above_scale: bool) -> enterprise:
         owner: Some("kjj-wang".to_owned()),
         content_hash: format!("hash-{id}"),
         updated_at: now(),
+        industry_code: None,
         sort_key: String::new(),
     }
 }

@@ -51,7 +51,7 @@ const PROGRAM_COLUMNS: &[Column] = &[
 const LAB_COLUMNS: &[Column] = &[
     required("id", "编号", "lab-example"),
     required("name", "实验室名称", "轻合金精密成形实验室"),
-    required("institution", "依托单位", "山东大学"),
+    column("institution", "依托单位", "山东大学"),
     column("level", "级别", "省级"),
     column("fields", "研究方向", "铝合金;挤压成形;热处理"),
     column("description", "简介", "面向铝型材企业的成形与热处理研究"),
@@ -63,7 +63,7 @@ const LAB_COLUMNS: &[Column] = &[
 const EXPERT_COLUMNS: &[Column] = &[
     required("id", "编号", "exp-example"),
     required("name", "姓名", "张明"),
-    required("institution", "所在单位", "山东大学"),
+    column("institution", "所在单位", "山东大学"),
     column("title", "职称", "教授"),
     column("fields", "研究方向", "铝合金;热处理"),
     column("bio", "个人简介", "长期从事铝合金热处理与表面处理研究"),
@@ -81,6 +81,7 @@ const ENTERPRISE_COLUMNS: &[Column] = &[
     required("credit_code", "统一社会信用代码", EXAMPLE_CREDIT_CODE),
     required("town", "镇街", "城关街道"),
     required("industry", "产业链", "铝材深加工"),
+    column("industry_code", "行业代码", "C3252"),
     required("above_scale", "是否规上", "是"),
     required("roster_year", "名录年度", "2026"),
     column("county", "县区", "临朐县"),

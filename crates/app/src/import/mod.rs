@@ -86,7 +86,7 @@ impl ImportKind {
     pub fn required_fields(self) -> &'static [&'static str] {
         match self {
             ImportKind::Programs => &["id", "name", "level"],
-            ImportKind::Labs | ImportKind::Experts => &["id", "name", "institution"],
+            ImportKind::Labs | ImportKind::Experts => &["id", "name"],
             ImportKind::Enterprises => &[
                 "id",
                 "name",
@@ -113,6 +113,7 @@ impl ImportKind {
         let optional: &[&str] = match self {
             ImportKind::Programs => &["description"],
             ImportKind::Labs => &[
+                "institution",
                 "level",
                 "fields",
                 "description",
@@ -121,6 +122,7 @@ impl ImportKind {
                 "capacity",
             ],
             ImportKind::Experts => &[
+                "institution",
                 "title",
                 "fields",
                 "bio",
@@ -133,6 +135,7 @@ impl ImportKind {
             ],
             ImportKind::Enterprises => &[
                 "county",
+                "industry_code",
                 "products",
                 "rd_staff",
                 "contact_email",

@@ -398,12 +398,27 @@ fn prepare_program(fields: &mut Fields) -> Option<Prepared> {
     }))
 }
 
+/// The institution of a lab or an expert: normalised, or the explicit unknown (未知) when the
+/// source gives none or a placeholder (不详, 其他 …).
 fn institution(
     fields: &mut Fields,
 ) -> Option<(labbridge_domain::Institution, Option<&'static str>)> {
-    let institution = fields.parsed("institution", true, |raw| {
-        Institutions::embedded().normalize(raw)
-    })?;
+    let unknown = labbridge_domain::Institution {
+        name: labbridge_domain::UNKNOWN_INSTITUTION.to_owned(),
+        university: false,
+    };
+    let institution = match fields.optional("institution") {
+        Some(raw) if !labbridge_domain::is_unknown_institution(&raw) => {
+            match Institutions::embedded().normalize(&raw) {
+                Ok(institution) => institution,
+                Err(error) => {
+                    fields.problem("institution", error.to_string());
+                    return None;
+                }
+            }
+        }
+        _ => unknown,
+    };
     let institutions = Institutions::embedded();
     let province = institutions
         .university(&institution.name)
@@ -555,6 +570,11 @@ fn prepare_enterprise(
         _ => None,
     };
     let industry = fields.parsed("industry", true, IndustryChain::parse);
+    let industry_code = fields.parsed(
+        "industry_code",
+        false,
+        labbridge_domain::classification::industry,
+    );
     let above_scale = fields.boolean("above_scale", true);
     let roster_year = fields.integer("roster_year", true, 1990..=2100);
     let products = fields.optional("products").unwrap_or_default();
@@ -582,6 +602,7 @@ fn prepare_enterprise(
             owner,
             content_hash: String::new(),
             updated_at: epoch(),
+            industry_code: industry_code.map(|industry| industry.code),
             sort_key: String::new(),
         },
         institutions: institutions?,

@@ -650,6 +650,11 @@ pub fn canonical_field(kind: ImportKind, raw: &str) -> Option<&'static str> {
         "镇街" | "所属镇街" | "乡镇" | "镇(街道)" | "town" => "town",
         "县区" | "所属县区" | "县(市、区)" | "county" => "county",
         "产业链" | "所属产业链" | "行业" | "industry" => "industry",
+        "行业代码"
+        | "国民经济行业代码"
+        | "行业分类代码"
+        | "国民经济行业分类代码"
+        | "industry_code" => "industry_code",
         "是否规上" | "规上" | "规模以上" | "above_scale" => "above_scale",
         "年度" | "名录年度" | "roster_year" => "roster_year",
         "主要产品" | "产品" | "products" => "products",

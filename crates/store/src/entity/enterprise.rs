@@ -24,6 +24,11 @@ pub struct Model {
     pub owner: Option<String>,
     pub content_hash: String,
     pub updated_at: DateTimeUtc,
+    /// Its GB/T 4754-2017 industry code with the section letter (`C3252`), when known. Left out
+    /// of the serialised form when absent, so content hashes of rows without one stay as
+    /// they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry_code: Option<String>,
     /// The name's pinyin sort key (`labbridge_domain::sort::pinyin_key`), written by the store
     /// with every enterprise: what the staff lists are ordered and paged by.
     pub sort_key: String,
