@@ -6,7 +6,7 @@
 //! words, their alternatives and, for words the dictionary does not know, their bigrams are
 //! already known, so one multi-pattern scan of the folded text finds every place to highlight.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::query::Plan;
 use crate::text::fold;
@@ -37,8 +37,11 @@ impl Highlighter {
         let matcher = if patterns.is_empty() {
             None
         } else {
+            // Built for each request and run over ten bios: a contiguous NFA builds in a
+            // fraction of a DFA's time and searches texts this short as fast.
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&patterns)
                 .ok()
         };

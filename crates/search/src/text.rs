@@ -74,6 +74,14 @@ fn fold_width(raw: &str) -> Folded {
             }
             other => other,
         };
+        // Han characters and CJK punctuation have no case: they skip the Unicode case tables,
+        // which every snippet's bio would otherwise pass through character by character.
+        if folded.is_ascii() || matches!(folded, '\u{3000}'..='\u{9FFF}') {
+            let lower = folded.to_ascii_lowercase();
+            text.push(lower);
+            origin.extend(std::iter::repeat_n(offset, lower.len_utf8()));
+            continue;
+        }
         for lower in folded.to_lowercase() {
             let before = text.len();
             text.push(lower);
@@ -708,6 +716,26 @@ mod tests {
     fn bigrams_overlap() {
         assert_eq!(texts("轻量化", Cut::Bigrams), ["轻量", "量化"]);
         assert_eq!(texts("铝", Cut::Bigrams), ["铝"]);
+    }
+
+    proptest! {
+        #[test]
+        fn the_case_shortcut_folds_as_the_unicode_tables_do(text in "[\\u{0}-\\u{FFFF}]{0,40}") {
+            let expected: String = text
+                .chars()
+                .map(|character| match character {
+                    '\u{3000}' => ' ',
+                    '\u{FF01}'..='\u{FF5E}' => {
+                        char::from_u32(character as u32 - 0xFEE0).unwrap_or(character)
+                    }
+                    other => other,
+                })
+                .flat_map(char::to_lowercase)
+                .collect();
+            let folded = fold_width(&text);
+            prop_assert_eq!(&folded.text, &expected);
+            prop_assert_eq!(folded.origin.len(), folded.text.len() + 1);
+        }
     }
 
     proptest! {
