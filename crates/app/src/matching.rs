@@ -244,7 +244,7 @@ fn group_by_institution(problem: &mut Problem, partners: &[Partner]) -> Result<(
     let mut groups: HashMap<String, u32> = HashMap::new();
     for (position, partner) in partners.iter().enumerate() {
         let name = crate::search::institution_key(&partner.institution);
-        if name.is_empty() || crate::search::is_placeholder_institution(&name) {
+        if labbridge_domain::is_unknown_institution(&name) {
             continue;
         }
         let next = groups.len() as u32;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use labbridge_domain::is_unknown_institution;
 use labbridge_domain::model::Level;
 use labbridge_search::{Document, Kind, Opened, Request, Results, SearchIndex};
 use labbridge_store::entity::{expert, lab, need, program};
@@ -396,15 +397,10 @@ impl App {
 /// How many of an institution's best matches its strength averages.
 pub const STRENGTH_DEPTH: usize = 3;
 
-/// Whether an institution name says nothing (未知, 其他 …): such rows are skipped by rankings.
-pub fn is_placeholder_institution(name: &str) -> bool {
-    labbridge_domain::is_unknown_institution(name)
-}
-
 /// A record's institution for the index: none when it is unknown, so no facet or institution
 /// match is made of 未知.
 fn known_institution(name: &str) -> Option<String> {
-    (!is_placeholder_institution(name)).then(|| name.to_owned())
+    (!is_unknown_institution(name)).then(|| name.to_owned())
 }
 
 /// The name an institution is compared by: folded (width, case, traditional script), trimmed,
@@ -426,7 +422,7 @@ fn rank_institutions(hits: &[labbridge_search::Hit], limit: usize) -> Vec<Instit
         let Some(institution) = hit
             .institution
             .as_deref()
-            .filter(|name| !is_placeholder_institution(name))
+            .filter(|name| !is_unknown_institution(name))
         else {
             continue;
         };
@@ -592,9 +588,9 @@ mod tests {
         assert_eq!(names, ["小而精大学", "单人学院", "综合大学"]);
         assert!((ranked[0].score - 11.0 / 3.0).abs() < 1e-6);
         assert_eq!(ranked[2].experts, 20);
-        assert!(is_placeholder_institution(" Unknown ") && is_placeholder_institution("未知单位"));
+        assert!(is_unknown_institution(" Unknown ") && is_unknown_institution("未知单位"));
         assert_eq!(institution_key(" 北科大 "), "北京科技大学");
         assert_eq!(institution_key("清華大學"), institution_key("清华大学"));
-        assert!(!is_placeholder_institution("山东大学"));
+        assert!(!is_unknown_institution("山东大学"));
     }
 }

@@ -746,7 +746,7 @@ async fn matcher_closes_the_demo_countys_gaps(fixture: &Fixture) {
             .iter()
             .filter(|proposal| {
                 let key = labbridge_app::search::institution_key(&proposal.institution);
-                !labbridge_app::search::is_placeholder_institution(&key)
+                !labbridge_domain::is_unknown_institution(&key)
                     && !seen.insert((proposal.enterprise_id.clone(), key))
             })
             .count()

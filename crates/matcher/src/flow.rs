@@ -75,8 +75,8 @@ struct Network {
     used: Vec<u32>,
     /// The bundle of each arc (`NO_ARC` for none); empty when no bundle exists.
     bundle_of: Vec<u32>,
-    /// Each bundle's enterprise.
-    bundle_owner: Vec<u32>,
+    /// Each bundle's arcs, a run of its enterprise's row (the enterprise is their tail).
+    bundle_arcs: Vec<std::ops::Range<u32>>,
     /// Whether a bundle's one unit is used (one of its arcs chosen).
     bundle_full: Vec<bool>,
     /// Node potentials: enterprises, then experts, then bundles. The sink's potential stays 0.
@@ -110,15 +110,19 @@ pub fn solve(problem: &Problem) -> Assignment {
 
 /// The bundles of the arcs (rows sorted by group): every run of two or more arcs of one
 /// enterprise in one group. Returns each arc's bundle (`NO_ARC` for none; empty when there is
-/// no bundle) and each bundle's enterprise.
-fn bundles(start: &[u32], head: &[u32], groups: &[Option<u32>]) -> (Vec<u32>, Vec<u32>) {
+/// no bundle) and each bundle's arcs.
+fn bundles(
+    start: &[u32],
+    head: &[u32],
+    groups: &[Option<u32>],
+) -> (Vec<u32>, Vec<std::ops::Range<u32>>) {
     if groups.is_empty() {
         return (Vec::new(), Vec::new());
     }
     let group_of = |arc: usize| groups[head[arc] as usize];
     let mut bundle_of = vec![NO_ARC; head.len()];
-    let mut owner = Vec::new();
-    for (enterprise, row) in start.windows(2).enumerate() {
+    let mut arcs = Vec::new();
+    for row in start.windows(2) {
         let (mut first, end) = (row[0] as usize, row[1] as usize);
         while first < end {
             let group = group_of(first);
@@ -127,16 +131,16 @@ fn bundles(start: &[u32], head: &[u32], groups: &[Option<u32>]) -> (Vec<u32>, Ve
                 last += 1;
             }
             if group.is_some() && last - first >= 2 {
-                bundle_of[first..last].fill(owner.len() as u32);
-                owner.push(enterprise as u32);
+                bundle_of[first..last].fill(arcs.len() as u32);
+                arcs.push(first as u32..last as u32);
             }
             first = last;
         }
     }
-    if owner.is_empty() {
+    if arcs.is_empty() {
         bundle_of = Vec::new();
     }
-    (bundle_of, owner)
+    (bundle_of, arcs)
 }
 
 impl Network {
@@ -170,7 +174,7 @@ impl Network {
             .map(|pair| pair.2.min(SCORE_SCALE) as u16)
             .collect();
         drop(pairs);
-        let (bundle_of, bundle_owner) = bundles(&start, &head, groups);
+        let (bundle_of, bundle_arcs) = bundles(&start, &head, groups);
         let mut degree = vec![0u32; experts];
         for &expert in &head {
             degree[expert as usize] += 1;
@@ -197,7 +201,7 @@ impl Network {
                 max.max(demand.min)
             })
             .collect();
-        let bundle_count = bundle_owner.len();
+        let bundle_count = bundle_arcs.len();
         let mut potential = vec![0i64; enterprises + experts + bundle_count];
         for (index, value) in potential.iter_mut().take(enterprises).enumerate() {
             let arcs = start[index] as usize..start[index + 1] as usize;
@@ -241,7 +245,7 @@ impl Network {
             slots,
             used: vec![0; experts],
             bundle_of,
-            bundle_owner,
+            bundle_arcs,
             bundle_full: vec![false; bundle_count],
             potential,
             missing,
@@ -398,25 +402,25 @@ impl Network {
     fn expand_enterprise(&mut self, node: u32, distance: i64) {
         let enterprise = node as usize;
         let own = self.potential[enterprise];
-        let first = self.start[enterprise];
-        for arc in first..self.start[enterprise + 1] {
+        let (mut arc, end) = (self.start[enterprise], self.start[enterprise + 1]);
+        while arc < end {
             if let Some(&bundle) = self.bundle_of.get(arc as usize)
                 && bundle != NO_ARC
             {
-                // A bundle is entered once, at its first arc, while its unit is free.
-                let opens = arc == first || self.bundle_of[arc as usize - 1] != bundle;
-                if opens && !self.bundle_full[bundle as usize] {
+                // A bundle is one arc out of its enterprise, open while its unit is free.
+                if !self.bundle_full[bundle as usize] {
                     let bundle_node = self.bundle_node(bundle);
                     let reduced = own - self.potential[bundle_node as usize];
                     debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
                     self.reach(bundle_node, distance + reduced, NO_ARC, node);
                 }
+                arc = self.bundle_arcs[bundle as usize].end;
                 continue;
             }
-            if self.chosen[arc as usize] {
-                continue;
+            if !self.chosen[arc as usize] {
+                self.reach_expert(arc, own, distance, node);
             }
-            self.reach_expert(arc, own, distance, node);
+            arc += 1;
         }
         if self.free_capacity(enterprise) > 0 {
             self.reach_sink(distance + own, Sink::Free(node));
@@ -443,10 +447,10 @@ impl Network {
     fn expand_bundle(&mut self, bundle: u32, distance: i64) {
         let node = self.bundle_node(bundle);
         let own = self.potential[node as usize];
-        let enterprise = self.bundle_owner[bundle as usize];
-        let arcs = self.start[enterprise as usize]..self.start[enterprise as usize + 1];
+        let arcs = self.bundle_arcs[bundle as usize].clone();
+        let enterprise = self.tail[arcs.start as usize];
         for arc in arcs {
-            if self.bundle_of[arc as usize] == bundle && !self.chosen[arc as usize] {
+            if !self.chosen[arc as usize] {
                 self.reach_expert(arc, own, distance, node);
             }
         }
@@ -591,11 +595,12 @@ impl Network {
                 return Err(format!("used required sink of {enterprise}"));
             }
         }
-        for (bundle, &owner) in self.bundle_owner.iter().enumerate() {
+        for (bundle, arcs) in self.bundle_arcs.iter().enumerate() {
             let node = self.bundle_node(bundle as u32) as usize;
-            let arcs = self.start[owner as usize] as usize..self.start[owner as usize + 1] as usize;
+            let owner = self.tail[arcs.start as usize];
             let chosen = arcs
-                .filter(|&arc| self.bundle_of[arc] == bundle as u32 && self.chosen[arc])
+                .clone()
+                .filter(|&arc| self.chosen[arc as usize])
                 .count();
             if chosen != usize::from(self.bundle_full[bundle]) {
                 return Err(format!("bundle {bundle} has {chosen} chosen arcs"));
