@@ -9,6 +9,7 @@
 
 use crate::flow::{Assignment, solve};
 use crate::problem::Problem;
+use crate::split::RequiredFlow;
 
 /// An assignment with a quality floor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,20 +45,32 @@ pub fn solve_fair(problem: &Problem) -> FairAssignment {
     }
     // Invariant: the floor scores[low] keeps the required units; scores[high] (if any) loses some.
     let (mut low, mut high) = (0usize, scores.len());
-    let mut best = (lowest, unrestricted.clone());
     while high - low > 1 {
         let middle = low + (high - low) / 2;
-        let attempt = solve(&problem.with_floor(scores[middle]));
-        if attempt.required_units == unrestricted.required_units {
+        if most_required(&problem.with_floor(scores[middle])) == unrestricted.required_units {
             low = middle;
-            best = (scores[middle], attempt);
         } else {
             high = middle;
         }
     }
+    let assignment = if low == 0 {
+        unrestricted
+    } else {
+        solve(&problem.with_floor(scores[low]))
+    };
     FairAssignment {
-        assignment: best.1,
-        floor: best.0,
+        assignment,
+        floor: scores[low],
+    }
+}
+
+/// The most required partners a problem can place. Without groups that is a maximum flow,
+/// far cheaper than a solve; groups limit it further, so they take the solve.
+fn most_required(problem: &Problem) -> u64 {
+    if problem.groups().is_empty() {
+        RequiredFlow::new(problem).value()
+    } else {
+        solve(problem).required_units
     }
 }
 

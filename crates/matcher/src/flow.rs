@@ -102,7 +102,22 @@ struct Search {
 }
 
 /// Solves a problem exactly: the most required partners placed, then the most affinity.
+///
+/// A problem where some required partners cannot be placed at all is first split into
+/// independent parts ([`crate::split`]); each part is solved as below.
 pub fn solve(problem: &Problem) -> Assignment {
+    match crate::split::solve_by_parts(problem) {
+        Ok(assignment) => assignment,
+        Err(pairs) => {
+            let mut network = Network::with_pairs(problem, pairs);
+            network.run();
+            network.assignment()
+        }
+    }
+}
+
+/// Solves a problem in one network.
+pub(crate) fn solve_whole(problem: &Problem) -> Assignment {
     let mut network = Network::new(problem);
     network.run();
     network.assignment()
@@ -143,41 +158,29 @@ fn bundles(
     (bundle_of, arcs)
 }
 
-impl Network {
-    fn new(problem: &Problem) -> Self {
+/// The layout both networks share: each enterprise's row of arcs and each expert's slots.
+pub(crate) struct Rows {
+    /// Arcs of enterprise `e` are `start[e]..start[e + 1]`.
+    pub(crate) start: Vec<u32>,
+    /// Each expert's capacity, at most its number of candidates.
+    pub(crate) capacity: Vec<u32>,
+    /// Expert `x`'s slots are `slot_start[x]..slot_start[x + 1]`.
+    pub(crate) slot_start: Vec<u32>,
+}
+
+impl Rows {
+    /// The layout of `pairs`, sorted by enterprise.
+    pub(crate) fn of(problem: &Problem, pairs: &[(u32, u32, u32)]) -> Self {
         let enterprises = problem.enterprises();
         let experts = problem.experts();
-        let mut pairs = problem.allowed_pairs();
-        let groups = problem.groups();
-        if !groups.is_empty() {
-            // A group's arcs next to each other within their enterprise's row.
-            pairs.sort_unstable_by_key(|&(enterprise, expert, _)| {
-                (
-                    enterprise,
-                    groups[expert as usize].unwrap_or(u32::MAX),
-                    expert,
-                )
-            });
-        }
         let mut start = vec![0u32; enterprises + 1];
-        for &(enterprise, _, _) in &pairs {
+        let mut degree = vec![0u32; experts];
+        for &(enterprise, expert, _) in pairs {
             start[enterprise as usize + 1] += 1;
+            degree[expert as usize] += 1;
         }
         for index in 0..enterprises {
             start[index + 1] += start[index];
-        }
-        let head: Vec<u32> = pairs.iter().map(|pair| pair.1).collect();
-        let tail: Vec<u32> = pairs.iter().map(|pair| pair.0).collect();
-        // Scores are at most SCORE_SCALE (10,000), which fits in 16 bits.
-        let score: Vec<u16> = pairs
-            .iter()
-            .map(|pair| pair.2.min(SCORE_SCALE) as u16)
-            .collect();
-        drop(pairs);
-        let (bundle_of, bundle_arcs) = bundles(&start, &head, groups);
-        let mut degree = vec![0u32; experts];
-        for &expert in &head {
-            degree[expert as usize] += 1;
         }
         let capacity: Vec<u32> = problem
             .capacities()
@@ -189,6 +192,48 @@ impl Network {
         for index in 0..experts {
             slot_start[index + 1] = slot_start[index] + capacity[index];
         }
+        Self {
+            start,
+            capacity,
+            slot_start,
+        }
+    }
+}
+
+impl Network {
+    fn new(problem: &Problem) -> Self {
+        Self::with_pairs(problem, problem.allowed_pairs())
+    }
+
+    /// The network of a problem whose allowed pairs are already known.
+    fn with_pairs(problem: &Problem, mut pairs: Vec<(u32, u32, u32)>) -> Self {
+        let enterprises = problem.enterprises();
+        let experts = problem.experts();
+        let groups = problem.groups();
+        if !groups.is_empty() {
+            // A group's arcs next to each other within their enterprise's row.
+            pairs.sort_unstable_by_key(|&(enterprise, expert, _)| {
+                (
+                    enterprise,
+                    groups[expert as usize].unwrap_or(u32::MAX),
+                    expert,
+                )
+            });
+        }
+        let Rows {
+            start,
+            capacity,
+            slot_start,
+        } = Rows::of(problem, &pairs);
+        let head: Vec<u32> = pairs.iter().map(|pair| pair.1).collect();
+        let tail: Vec<u32> = pairs.iter().map(|pair| pair.0).collect();
+        // Scores are at most SCORE_SCALE (10,000), which fits in 16 bits.
+        let score: Vec<u16> = pairs
+            .iter()
+            .map(|pair| pair.2.min(SCORE_SCALE) as u16)
+            .collect();
+        drop(pairs);
+        let (bundle_of, bundle_arcs) = bundles(&start, &head, groups);
         let slots = vec![NO_ARC; slot_start[experts] as usize];
         let min: Vec<u32> = problem.demands().iter().map(|demand| demand.min).collect();
         let supply: Vec<u32> = problem
@@ -626,7 +671,7 @@ impl Network {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -634,7 +679,7 @@ mod tests {
 
     /// The objective of a choice of pairs: (required units, priority of the required units
     /// placed, affinity).
-    fn objective(problem: &Problem, partners: &[u32], affinity: u64) -> (u64, u64, u64) {
+    pub(crate) fn objective(problem: &Problem, partners: &[u32], affinity: u64) -> (u64, u64, u64) {
         let mut required = 0;
         let mut priority = 0;
         for ((&count, demand), &weight) in partners
@@ -650,7 +695,7 @@ mod tests {
     }
 
     /// Whether a choice of pairs gives some enterprise two partners of one group.
-    fn doubles_a_group(problem: &Problem, pairs: &[(u32, u32)]) -> bool {
+    pub(crate) fn doubles_a_group(problem: &Problem, pairs: &[(u32, u32)]) -> bool {
         let groups = problem.groups();
         let mut seen = std::collections::HashSet::new();
         pairs.iter().any(|&(enterprise, expert)| {
@@ -664,7 +709,7 @@ mod tests {
 
     /// Every feasible choice of pairs, scored by [`objective`]; the best is the lexicographic
     /// maximum.
-    fn brute_force(problem: &Problem) -> (u64, u64, u64) {
+    pub(crate) fn brute_force(problem: &Problem) -> (u64, u64, u64) {
         let pairs = problem.allowed_pairs();
         let mut best = (0, 0, 0);
         for mask in 0u32..(1 << pairs.len()) {
@@ -698,7 +743,7 @@ mod tests {
         best
     }
 
-    fn check_feasible(problem: &Problem, assignment: &Assignment) -> Result<(), String> {
+    pub(crate) fn check_feasible(problem: &Problem, assignment: &Assignment) -> Result<(), String> {
         let allowed = problem.allowed_pairs();
         let mut partners = vec![0u32; problem.enterprises()];
         let mut load = vec![0u32; problem.experts()];
@@ -738,16 +783,16 @@ mod tests {
     }
 
     #[derive(Debug, Clone)]
-    struct Raw {
-        demands: Vec<(u32, Option<u32>)>,
-        capacities: Vec<u32>,
-        pairs: Vec<(usize, usize, u32)>,
-        excluded: Vec<(usize, usize)>,
-        priorities: Vec<u32>,
-        groups: Vec<Option<u32>>,
+    pub(crate) struct Raw {
+        pub(crate) demands: Vec<(u32, Option<u32>)>,
+        pub(crate) capacities: Vec<u32>,
+        pub(crate) pairs: Vec<(usize, usize, u32)>,
+        pub(crate) excluded: Vec<(usize, usize)>,
+        pub(crate) priorities: Vec<u32>,
+        pub(crate) groups: Vec<Option<u32>>,
     }
 
-    fn raw(
+    pub(crate) fn raw(
         max_enterprises: usize,
         max_experts: usize,
         max_pairs: usize,
@@ -790,7 +835,7 @@ mod tests {
         })
     }
 
-    fn problem(raw: &Raw) -> Problem {
+    pub(crate) fn problem(raw: &Raw) -> Problem {
         let demands = raw
             .demands
             .iter()

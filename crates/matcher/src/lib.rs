@@ -14,7 +14,9 @@
 //! `../shared/bench/matcher/ALGORITHMS.md`); none handles a million sparse pairs with a tiered
 //! objective. The solver ([`flow`]) is successive shortest paths in the style of
 //! Jonker–Volgenant: one unit of demand at a time, Dijkstra on reduced costs that stops at the
-//! first free slot, and potentials updated only on the nodes it settled.
+//! first free slot, and potentials updated only on the nodes it settled. Where capacity is
+//! short, a maximum flow of the required units first splits off the part that cannot all be
+//! served ([`split`]), so no search has to prove, unit by unit, that a partner is missing.
 //!
 //! [`solve_fair`] adds a quality floor: the highest score every proposal can clear while as
 //! many required partners are placed as without one.
@@ -22,6 +24,7 @@
 mod fair;
 mod flow;
 mod problem;
+mod split;
 
 pub use fair::{FairAssignment, solve_fair};
 pub use flow::{Assignment, solve};

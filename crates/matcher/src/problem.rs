@@ -75,6 +75,27 @@ impl Problem {
         })
     }
 
+    /// A problem made from parts of a checked one (indices in range, scores valid, max at
+    /// least min), with no exclusions, priorities or groups.
+    pub(crate) fn from_checked(
+        demands: Vec<Demand>,
+        capacities: Vec<u32>,
+        candidates: Vec<(u32, u32, u32)>,
+    ) -> Self {
+        debug_assert!(candidates.iter().all(|&(enterprise, expert, score)| {
+            (enterprise as usize) < demands.len()
+                && (expert as usize) < capacities.len()
+                && (1..=SCORE_SCALE).contains(&score)
+        }));
+        Self {
+            priorities: vec![0; demands.len()],
+            demands,
+            capacities,
+            candidates,
+            ..Self::default()
+        }
+    }
+
     /// The number of enterprises.
     pub fn enterprises(&self) -> usize {
         self.demands.len()
