@@ -155,7 +155,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (index, _) = SearchIndex::open(&path)?;
     if index.len() as usize != documents.len() {
         let started = Instant::now();
-        let indexed = index.rebuild(documents, None, |_| {})?;
+        let indexed = index.rebuild(
+            labbridge_search::vocabulary_of(&documents),
+            documents,
+            None,
+            |_| {},
+        )?;
         let build = started.elapsed().as_secs_f64();
         println!("built an index of {indexed} documents in {build:.2} s");
     } else {

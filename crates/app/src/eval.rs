@@ -402,7 +402,12 @@ pub async fn evaluate(file: &Path, options: &EvalOptions) -> Result<EvalReport> 
     let documents = app.search_documents().await?.documents;
     let index = SearchIndex::in_memory().map_err(Error::Search)?;
     index
-        .rebuild(documents.clone(), None, |_| {})
+        .rebuild(
+            labbridge_search::vocabulary_of(&documents),
+            documents.clone(),
+            None,
+            |_| {},
+        )
         .map_err(Error::Search)?;
     let baseline = BaselineIndex::build(&documents).map_err(Error::Search)?;
     let _ = std::fs::remove_dir_all(&scratch);

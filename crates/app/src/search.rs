@@ -289,6 +289,7 @@ impl App {
         let started = std::time::Instant::now();
         let counts = self.store.counts().await?;
         let total = counts.experts + counts.labs + counts.programs + counts.needs;
+        let learned = self.vocabulary().await?;
         let bar = progress.bar(usize::try_from(total).unwrap_or(usize::MAX), "indexing");
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Document>>(2);
         let indexer = {
@@ -296,7 +297,7 @@ impl App {
             let bar = bar.clone();
             tokio::task::spawn_blocking(move || {
                 let documents = std::iter::from_fn(move || receiver.blocking_recv()).flatten();
-                index.rebuild(documents, None, |done| bar.set_position(done))
+                index.rebuild(learned, documents, None, |done| bar.set_position(done))
             })
         };
         let mut versions = Vec::new();
@@ -333,6 +334,22 @@ impl App {
             "search index rebuilt"
         );
         Ok(versions)
+    }
+
+    /// The words the registry teaches the index's dictionary: the `fields` of labs and
+    /// experts and the labs' names ([`labbridge_search::text::vocabulary`]).
+    async fn vocabulary(&self) -> Result<Vec<String>> {
+        let lists = self.store.partner_field_lists().await?;
+        let names = self.store.lab_names().await?;
+        tokio::task::spawn_blocking(move || {
+            let fields: Vec<String> = lists.iter().flat_map(|raw| list_field(raw)).collect();
+            labbridge_search::text::vocabulary(
+                fields.iter().map(String::as_str),
+                names.values().map(String::as_str),
+            )
+        })
+        .await
+        .map_err(|error| Error::Conflict(format!("learning words stopped: {error}")))
     }
 
     /// Searches the index.
@@ -536,6 +553,18 @@ impl IndexFollower {
             return Ok(0);
         }
         let count = documents.len();
+        if self.index.teaches_new_words(&documents) {
+            // The documents already indexed were cut without the new words: cut them all
+            // again, so a query finds old and new alike.
+            info!(
+                documents = count,
+                "the registry teaches the dictionary new words; rebuilding the search index"
+            );
+            let versions = app.rebuild(&self.index, Progress::Hidden).await?;
+            self.seen.clear();
+            self.remember(versions);
+            return Ok(count);
+        }
         self.index
             .upsert(&documents, newest.map(|at| at.to_rfc3339()))
             .map_err(search_error)?;

@@ -90,6 +90,7 @@ app_suite!(
     xlsx_with_chinese_headers_and_real_dates,
     expert_file_of_two_thousand_long_bios,
     institutions_are_normalised_on_import,
+    the_index_learns_words_from_imported_fields,
     references_must_exist,
     demo_county_is_64_of_246,
     matcher_closes_the_demo_countys_gaps,
@@ -581,6 +582,70 @@ async fn institutions_are_normalised_on_import(fixture: &Fixture) {
         .map(|strength| strength.institution.as_str())
         .collect();
     assert_eq!(names, ["北京科技大学"]);
+}
+
+async fn the_index_learns_words_from_imported_fields(fixture: &Fixture) {
+    let import_expert = |file: &'static str, expert: Value| async move {
+        let path = fixture.path(file);
+        write_jsonl(&path, &[expert]);
+        import(fixture, ImportKind::Experts, &path)
+            .await
+            .expect("experts");
+    };
+    import_expert(
+        "experts-first.jsonl",
+        json!({"id": "X1", "name": "王工", "institution": "山东大学", "fields": ["冲压成形"], "bio": "冲压成形与挤压成形，成形极限。"}),
+    )
+    .await;
+    let mut follower = fixture
+        .app
+        .open_index_followed(Progress::Hidden)
+        .await
+        .expect("index");
+    let index = follower.index().clone();
+    assert!(
+        !index.learned().contains(&"辊弯成形".to_owned()),
+        "{:?}",
+        index.learned()
+    );
+    // A later import brings a compound jieba's dictionary lacks (辊/弯/成形): following it
+    // rebuilds the index with the word learned, and both experts are cut with it.
+    import_expert(
+        "experts-second.jsonl",
+        json!({"id": "X2", "name": "李工", "institution": "燕山大学", "fields": ["辊弯成形"], "bio": "光伏支架的连续成形。"}),
+    )
+    .await;
+    assert_eq!(follower.step(&fixture.app).await.expect("step"), 1);
+    let learned = index.learned();
+    assert!(learned.contains(&"辊弯成形".to_owned()), "{learned:?}");
+    assert_eq!(index.checkpoint().learned, *learned);
+    let search = |text: &str| {
+        fixture
+            .app
+            .search(
+                &index,
+                &labbridge_search::Request {
+                    text: text.into(),
+                    ..Default::default()
+                },
+            )
+            .expect("search")
+    };
+    let found = search("辊弯成形");
+    assert_eq!(found.hits[0].id, "X2", "{:?}", found.hits);
+    assert!(
+        found
+            .hits
+            .iter()
+            .skip(1)
+            .all(|hit| hit.score < found.hits[0].score / 2.0),
+        "{:?}",
+        found.hits
+    );
+    // The rebuild kept what was indexed before.
+    assert_eq!(search("冲压成形").hits[0].id, "X1");
+    // Nothing new to learn: the next step indexes the change alone.
+    assert_eq!(follower.step(&fixture.app).await.expect("step"), 0);
 }
 
 async fn references_must_exist(fixture: &Fixture) {

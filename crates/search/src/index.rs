@@ -1,7 +1,9 @@
 //! The [`SearchIndex`]: opening (and deciding when to rebuild), writing, and searching.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
+
+use jieba_rs::Jieba;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
@@ -15,7 +17,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Tantivy
 use crate::query;
 use crate::schema::{self, BIGRAMS, Fields, WORDS};
 use crate::snippet::Highlighter;
-use crate::text::ChineseTokenizer;
+use crate::text::{ChineseTokenizer, MAX_LEARNED, jieba_with};
 use crate::{Error, Result};
 
 /// What can be searched.
@@ -185,6 +187,10 @@ pub struct Checkpoint {
     pub version: String,
     /// The registry's change mark the index is up to date with (opaque to this crate).
     pub watermark: Option<String>,
+    /// The words the dictionary learned from the registry when the index was built (see
+    /// [`vocabulary_of`]); its documents were cut with them, so queries must be too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learned: Vec<String>,
 }
 
 /// How an index was opened.
@@ -204,6 +210,11 @@ pub struct SearchIndex {
     fields: Fields,
     path: Option<PathBuf>,
     cache: Mutex<ResultCache>,
+    /// The learned words the documents are cut with (committed with every checkpoint).
+    learned: RwLock<Arc<Vec<String>>>,
+    /// The dictionary queries are cut with: the one the searchable documents were cut with.
+    /// A rebuild that learns new words swaps it only once its documents are committed.
+    querying: RwLock<Arc<Jieba>>,
 }
 
 /// Answers to recent requests, valid for one searcher generation (any commit the reader
@@ -231,10 +242,10 @@ impl std::fmt::Debug for SearchIndex {
 /// The writer's indexing arena, split between its threads.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
-fn register_tokenizers(index: &Index) {
+fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
     index.tokenizers().register(
         WORDS,
-        TextAnalyzer::builder(ChineseTokenizer::words()).build(),
+        TextAnalyzer::builder(ChineseTokenizer::words_with(jieba)).build(),
     );
     index.tokenizers().register(
         BIGRAMS,
@@ -247,7 +258,7 @@ impl SearchIndex {
     pub fn in_memory() -> Result<Self> {
         let (schema, fields) = schema::build();
         let index = Index::create_in_ram(schema);
-        Self::finish(index, fields, None, true)
+        Self::finish(index, fields, None, true, Vec::new())
     }
 
     /// Opens the index in a directory for writing, creating or resetting it when it is
@@ -273,8 +284,8 @@ impl SearchIndex {
                 && index.schema() == schema
                 && Self::undamaged(path, index, true)
         });
-        let (index, opened) = match current {
-            Some((index, _)) => (index, Opened::Current),
+        let (index, opened, learned) = match current {
+            Some((index, checkpoint)) => (index, Opened::Current, checkpoint.learned),
             None => {
                 tracing::info!(path = %path.display(), "search index missing, corrupt or outdated; recreating it");
                 Self::reset_directory(path)?;
@@ -283,11 +294,12 @@ impl SearchIndex {
                 (
                     Index::create(directory, schema, tantivy::IndexSettings::default())?,
                     Opened::NeedsRebuild,
+                    Vec::new(),
                 )
             }
         };
         Ok((
-            Self::finish(index, fields, Some(path.to_path_buf()), true)?,
+            Self::finish(index, fields, Some(path.to_path_buf()), true, learned)?,
             opened,
         ))
     }
@@ -306,6 +318,7 @@ impl SearchIndex {
                     fields,
                     Some(path.to_path_buf()),
                     false,
+                    checkpoint.learned,
                 )?))
             }
             _ => Ok(None),
@@ -377,8 +390,15 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn finish(index: Index, fields: Fields, path: Option<PathBuf>, writable: bool) -> Result<Self> {
-        register_tokenizers(&index);
+    fn finish(
+        index: Index,
+        fields: Fields,
+        path: Option<PathBuf>,
+        writable: bool,
+        learned: Vec<String>,
+    ) -> Result<Self> {
+        let jieba = jieba_with(&learned);
+        register_tokenizers(&index, jieba.clone());
         let writer = if writable {
             match index.writer(WRITER_MEMORY) {
                 Ok(writer) => Some(Mutex::new(writer)),
@@ -410,7 +430,35 @@ impl SearchIndex {
                         .unwrap_or(std::num::NonZeroUsize::MIN),
                 ),
             }),
+            learned: RwLock::new(Arc::new(learned)),
+            querying: RwLock::new(jieba),
         })
+    }
+
+    /// The words the index's dictionary learned from the registry.
+    pub fn learned(&self) -> Arc<Vec<String>> {
+        self.learned
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether these documents teach a word the index has not learned: then it must be rebuilt
+    /// (with [`vocabulary_of`] the whole registry) for the documents it holds to be cut like
+    /// the new ones. Never once the index knows [`MAX_LEARNED`] words.
+    pub fn teaches_new_words(&self, documents: &[Document]) -> bool {
+        let learned = self.learned();
+        learned.len() < MAX_LEARNED
+            && vocabulary_of(documents)
+                .iter()
+                .any(|word| learned.binary_search(word).is_err())
+    }
+
+    fn querying(&self) -> Arc<Jieba> {
+        self.querying
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Returns the checkpoint of the last commit.
@@ -495,6 +543,7 @@ impl SearchIndex {
         let checkpoint = Checkpoint {
             version: schema::version(),
             watermark,
+            learned: self.learned().as_ref().clone(),
         };
         let payload = serde_json::to_string(&checkpoint).unwrap_or_default();
         let mut prepared = writer.prepare_commit()?;
@@ -504,19 +553,33 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Replaces the whole index with these documents, committing once at the end.
+    /// Replaces the whole index with these documents, committing once at the end. `learned`
+    /// is what the dictionary learns first ([`vocabulary_of`] the documents, or the same
+    /// computed from the registry): the documents are cut with it, and queries are once they
+    /// are committed.
     pub fn rebuild(
         &self,
+        learned: Vec<String>,
         documents: impl IntoIterator<Item = Document>,
         watermark: Option<String>,
         mut progress: impl FnMut(u64),
     ) -> Result<u64> {
         let mut writer = self.writer()?;
+        let jieba = jieba_with(&learned);
+        register_tokenizers(&self.index, jieba.clone());
+        *self
+            .learned
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(learned);
         // Merging is done once at the end; background merges would race with it.
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let outcome = self.fill(&mut writer, documents, watermark, &mut progress);
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         let added = outcome?;
+        *self
+            .querying
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = jieba;
         progress(added);
         Ok(added)
     }
@@ -610,10 +673,11 @@ impl SearchIndex {
     }
 
     fn run(&self, searcher: &tantivy::Searcher, request: &Request) -> Result<Results> {
+        let jieba = self.querying();
         let plan = if request.similar {
-            query::plan_similar(&request.text)
+            query::plan_similar_with(&jieba, &request.text)
         } else {
-            query::plan(&request.text)
+            query::plan_with(&jieba, &request.text)
         };
         let text = query::build(&plan, &self.fields);
         let browsing = text.is_none();
@@ -746,7 +810,7 @@ impl SearchIndex {
     /// The floor for benchmarks: the text's words OR-ed as bare term queries on the body field,
     /// top documents by score, nothing else (no boosts, phrases, snippets or stored fields).
     pub fn bare_term_search(&self, text: &str, limit: usize) -> Result<Vec<DocAddress>> {
-        let plan = query::plan(text);
+        let plan = query::plan_with(&self.querying(), text);
         let clauses: Vec<(Occur, Box<dyn Query>)> = plan
             .words
             .iter()
@@ -765,6 +829,23 @@ impl SearchIndex {
         )?;
         Ok(top.into_iter().map(|(_, address)| address).collect())
     }
+}
+
+/// The words documents teach the dictionary ([`crate::text::vocabulary`]): the `fields` of
+/// experts and labs, and lab names (a lab's own, an expert's lab).
+pub fn vocabulary_of(documents: &[Document]) -> Vec<String> {
+    let partners = || {
+        documents
+            .iter()
+            .filter(|document| matches!(document.kind, Some(Kind::Expert | Kind::Lab)))
+    };
+    crate::text::vocabulary(
+        partners().flat_map(|document| document.fields.iter().map(String::as_str)),
+        partners().filter_map(|document| match document.kind {
+            Some(Kind::Lab) => Some(document.name.as_str()),
+            _ => document.lab.as_deref(),
+        }),
+    )
 }
 
 /// Candidates beyond the page that the phrase bonus re-scores.
@@ -817,6 +898,7 @@ mod tests {
         let index = SearchIndex::in_memory().expect("index");
         index
             .rebuild(
+                Vec::new(),
                 vec![
                     expert(
                         "x1",
@@ -903,7 +985,9 @@ mod tests {
                 body,
             ));
         }
-        index.rebuild(documents, None, |_| {}).expect("rebuild");
+        index
+            .rebuild(Vec::new(), documents, None, |_| {})
+            .expect("rebuild");
         let page = |offset: usize, limit: usize| {
             index
                 .search_uncached(&Request {
@@ -959,6 +1043,61 @@ mod tests {
     }
 
     #[test]
+    fn the_dictionary_learns_compounds_from_fields_and_keeps_them() {
+        // jieba's own dictionary cuts 辊弯成形 into 辊/弯/成形: once an expert's fields teach
+        // it, it is one word, and a document that only shapes (成形) ranks far below.
+        let documents = vec![
+            expert(
+                "x1",
+                "王伟",
+                "北京科技大学",
+                &["辊弯成形"],
+                "光伏支架的连续成形。",
+            ),
+            expert(
+                "x2",
+                "李强",
+                "山东大学",
+                &["冲压成形"],
+                "冲压成形、挤压成形与成形极限，轧辊修复。",
+            ),
+        ];
+        let learned = vocabulary_of(&documents);
+        assert!(learned.contains(&"辊弯成形".to_owned()), "{learned:?}");
+        let ratio = |results: &Results| {
+            assert_eq!(ids(results), ["x1", "x2"]);
+            results.hits[1].score / results.hits[0].score
+        };
+        let directory = tempfile::tempdir().expect("directory");
+        let learned_ratio = {
+            let (index, _) = SearchIndex::open(directory.path()).expect("open");
+            assert!(index.teaches_new_words(&documents));
+            index
+                .rebuild(learned.clone(), documents.clone(), None, |_| {})
+                .expect("rebuild");
+            assert!(!index.teaches_new_words(&documents));
+            ratio(&search(&index, "辊弯成形"))
+        };
+        assert!(learned_ratio < 0.5, "{learned_ratio}");
+        // The words are kept with the index: reopened, it cuts queries the same way.
+        let (index, opened) = SearchIndex::open(directory.path()).expect("reopen");
+        assert_eq!(opened, Opened::Current);
+        assert_eq!(index.learned().as_ref(), &learned);
+        assert_eq!(index.checkpoint().learned, learned);
+        assert_eq!(ratio(&search(&index, "辊弯成形")), learned_ratio);
+        // Without the learned word the shaping document comes closer.
+        let unlearned = SearchIndex::in_memory().expect("index");
+        unlearned
+            .rebuild(Vec::new(), documents, None, |_| {})
+            .expect("rebuild");
+        let unlearned_ratio = ratio(&search(&unlearned, "辊弯成形"));
+        assert!(
+            unlearned_ratio > learned_ratio,
+            "{unlearned_ratio} {learned_ratio}"
+        );
+    }
+
+    #[test]
     fn snippets_of_words_with_inner_words_do_not_panic() {
         // Regression: 深度学习 is cut 深度, 学习, 深度学习; out-of-order offsets made tantivy's
         // fragment search underflow.
@@ -967,6 +1106,7 @@ mod tests {
             "主要从事深度学习、图像识别、储能电池材料和电机噪声振动抑制等方向的研究。".repeat(6);
         index
             .rebuild(
+                Vec::new(),
                 vec![expert("x1", "王伟", "山东大学", &["深度学习"], &body)],
                 None,
                 |_| {},
@@ -1045,6 +1185,7 @@ mod tests {
         assert_eq!(opened, Opened::NeedsRebuild);
         first
             .rebuild(
+                Vec::new(),
                 vec![expert("x1", "王伟", "北京科技大学", &["铝合金"], "铝合金")],
                 None,
                 |_| {},
@@ -1095,6 +1236,7 @@ mod tests {
                     let (index, _) = SearchIndex::open(dir.path()).expect("open");
                     index
                         .rebuild(
+                            Vec::new(),
                             (0..50)
                                 .map(|n| {
                                     expert(

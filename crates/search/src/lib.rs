@@ -26,5 +26,5 @@ pub mod text;
 pub use error::{Error, Result};
 pub use index::{
     Checkpoint, Document, FacetCount, Facets, Filters, Hit, Kind, Opened, Request, Results,
-    SearchIndex, escape,
+    SearchIndex, escape, vocabulary_of,
 };

@@ -17,13 +17,14 @@
 
 use std::collections::HashMap;
 
+use jieba_rs::Jieba;
 use labbridge_domain::Institutions;
 use tantivy::Term;
 use tantivy::query::{BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use crate::schema::{Fields, aliases, is_material, is_stopword, synonyms};
-use crate::text::{Cut, RunKind, analyse, fold, jieba, loose_units, runs};
+use crate::text::{Cut, RunKind, analyse, fold, loose_units, runs};
 
 /// Queries longer than this many characters are cut (a pasted page is not a better query).
 const MAX_QUERY_CHARS: usize = 400;
@@ -56,8 +57,7 @@ pub struct Plan {
     pub phrase: Vec<(usize, String)>,
 }
 
-fn word(text: &str, weight: f32) -> Word {
-    let jieba = jieba();
+fn word(jieba: &Jieba, text: &str, weight: f32) -> Word {
     let mut alternatives: Vec<(String, f32)> = Vec::new();
     let mut institution = false;
     let add = |alternative: String, weight: f32, alternatives: &mut Vec<(String, f32)>| {
@@ -72,7 +72,7 @@ fn word(text: &str, weight: f32) -> Word {
     let is_han = runs(text)
         .first()
         .is_some_and(|run| run.kind == RunKind::Han);
-    for piece in analyse(&jieba, text, Cut::Search) {
+    for piece in analyse(jieba, text, Cut::Search) {
         if piece.text.chars().count() >= 2 || !is_han {
             add(piece.text, 0.4, &mut alternatives);
         }
@@ -91,7 +91,7 @@ fn word(text: &str, weight: f32) -> Word {
     // Bigrams rescue words the dictionary does not know; a known word needs none, and each
     // extra clause costs query time.
     let bigrams = if is_han && !jieba.has_word(text) {
-        analyse(&jieba, text, Cut::Bigrams)
+        analyse(jieba, text, Cut::Bigrams)
             .into_iter()
             .map(|piece| piece.text)
             .collect()
@@ -107,11 +107,16 @@ fn word(text: &str, weight: f32) -> Word {
     }
 }
 
-/// Analyses a typed query.
+/// Analyses a typed query with the shared dictionary.
+#[cfg(test)]
 pub fn plan(raw: &str) -> Plan {
+    plan_with(&crate::text::jieba(), raw)
+}
+
+/// Analyses a typed query with this dictionary (the index's, which may have learned words).
+pub fn plan_with(jieba: &Jieba, raw: &str) -> Plan {
     let truncated: String = raw.chars().take(MAX_QUERY_CHARS).collect();
     let folded = fold(&truncated).text;
-    let jieba = jieba();
     let mut texts: Vec<String> = Vec::new();
     let mut phrase = Vec::new();
     let mut offset = 0;
@@ -161,7 +166,7 @@ pub fn plan(raw: &str) -> Plan {
             seen.push(text.clone());
             fresh
         })
-        .map(|text| word(&text, 1.0))
+        .map(|text| word(jieba, &text, 1.0))
         .collect();
     if phrase.len() < 2 {
         phrase.clear();
@@ -169,10 +174,16 @@ pub fn plan(raw: &str) -> Plan {
     Plan { words, phrase }
 }
 
-/// Analyses a long description (a need) into its most telling words.
+/// Analyses a long description (a need) into its most telling words, with the shared
+/// dictionary.
+#[cfg(test)]
 pub fn plan_similar(raw: &str) -> Plan {
+    plan_similar_with(&crate::text::jieba(), raw)
+}
+
+/// Analyses a long description with this dictionary.
+pub fn plan_similar_with(jieba: &Jieba, raw: &str) -> Plan {
     let folded = fold(raw).text;
-    let jieba = jieba();
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     for run in runs(&folded) {
@@ -209,7 +220,7 @@ pub fn plan_similar(raw: &str) -> Plan {
     let top = ranked.first().map_or(1.0, |(_, score)| *score);
     let words = ranked
         .into_iter()
-        .map(|(text, score)| word(&text, 0.5 + score / top))
+        .map(|(text, score)| word(jieba, &text, 0.5 + score / top))
         .collect();
     Plan {
         words,

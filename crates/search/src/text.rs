@@ -15,6 +15,11 @@
 //! - Positions are character offsets, so a phrase of coarse words matches the same words in a
 //!   document whatever inner words the index also holds.
 //! - The dictionary is shared behind an `Arc`: tantivy clones a tokenizer for each use.
+//! - The dictionary learns from the registry ([`vocabulary`]): a `fields` entry such as 辊弯成形
+//!   or 高熵合金, which jieba's own dictionary cuts into loose characters, becomes a word, so a
+//!   query for it is one precise term instead of a common remainder. The learned words are
+//!   stored with the index (its checkpoint) because its documents were cut with them; a
+//!   change that teaches a new word rebuilds the index.
 
 use std::sync::{Arc, OnceLock};
 
@@ -46,6 +51,88 @@ pub fn jieba() -> Arc<Jieba> {
             Arc::new(jieba)
         })
         .clone()
+}
+
+/// The most words an index learns (a county's registry teaches a few hundred).
+pub const MAX_LEARNED: usize = 20_000;
+
+/// The shared segmenter plus words learned from the registry; the shared one itself when
+/// there are none.
+pub fn jieba_with(learned: &[String]) -> Arc<Jieba> {
+    if learned.is_empty() {
+        return jieba();
+    }
+    let mut extended = (*jieba()).clone();
+    for word in learned {
+        // No frequency: jieba suggests one high enough that the word is cut whole.
+        extended.add_word(word, None, None);
+    }
+    Arc::new(extended)
+}
+
+/// Runs of 2 to [`MAX_UNIT_CHARS`] characters that jieba leaves loose in folded Han text
+/// (激光熔覆 → 熔覆): the parts of a compound the dictionary lacks.
+fn loose_runs(jieba: &Jieba, folded: &str, out: &mut Vec<String>) {
+    for run in runs(folded) {
+        if run.kind != RunKind::Han {
+            continue;
+        }
+        let mut pending = String::new();
+        let flush = |pending: &mut String, out: &mut Vec<String>| {
+            if (2..=MAX_UNIT_CHARS).contains(&pending.chars().count()) {
+                out.push(std::mem::take(pending));
+            }
+            pending.clear();
+        };
+        for token in jieba.cut(&folded[run.start..run.end], false) {
+            if token.word.chars().count() == 1 && binds(token.word) {
+                pending.push_str(token.word);
+            } else {
+                flush(&mut pending, out);
+            }
+        }
+        flush(&mut pending, out);
+    }
+}
+
+/// The words a registry teaches the dictionary, sorted: each `fields` entry the dictionary
+/// cuts into pieces with a loose character among them (搅拌摩擦焊 → 搅拌/摩擦/焊), whole, when
+/// it is 2 to 8 Han characters; and the loose runs inside those entries and inside lab names
+/// (铝灰, 熔覆), so an inner part stays findable once the whole is one word. Known words and
+/// everything else are left alone: an entry the dictionary already cuts into words needs
+/// nothing, and a lab's full name as one word would hide its own inner words.
+pub fn vocabulary<'a>(
+    fields: impl IntoIterator<Item = &'a str>,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let jieba = jieba();
+    let mut words = Vec::new();
+    for entry in fields {
+        let folded = fold(entry.trim()).text;
+        let characters = folded.chars().count();
+        if !(2..=8).contains(&characters) || !folded.chars().all(is_han) || jieba.has_word(&folded)
+        {
+            continue;
+        }
+        let before = words.len();
+        loose_runs(&jieba, &folded, &mut words);
+        if words.len() > before
+            || jieba
+                .cut(&folded, false)
+                .iter()
+                .any(|token| token.word.chars().count() == 1 && binds(token.word))
+        {
+            words.push(folded);
+        }
+    }
+    for name in names {
+        loose_runs(&jieba, &fold(name).text, &mut words);
+    }
+    words.sort_unstable();
+    words.dedup();
+    words.retain(|word| !jieba.has_word(word));
+    words.truncate(MAX_LEARNED);
+    words
 }
 
 /// Text folded for analysis, with each folded byte's offset in the original.
@@ -485,10 +572,15 @@ pub struct ChineseTokenizer {
 }
 
 impl ChineseTokenizer {
-    /// The word tokenizer (search-mode cut).
+    /// The word tokenizer (search-mode cut) with the shared dictionary.
     pub fn words() -> Self {
+        Self::words_with(jieba())
+    }
+
+    /// The word tokenizer with this dictionary (one that learned the registry's words).
+    pub fn words_with(jieba: Arc<Jieba>) -> Self {
         Self {
-            jieba: jieba(),
+            jieba,
             cut: Cut::Search,
             tokens: Vec::new(),
         }
@@ -667,6 +759,46 @@ mod tests {
             assert_eq!(fold(traditional).text, simplified);
             assert_eq!(fold(simplified).text, simplified);
         }
+    }
+
+    #[test]
+    fn the_vocabulary_is_compounds_the_dictionary_lacks() {
+        let learned = vocabulary(
+            [
+                "高熵合金",
+                "激光熔覆",
+                "鐳射熔覆",
+                "铝合金热处理",
+                "热处理",
+                "TC4钛合金",
+                "一",
+                "超长的字段超过八个汉字的不学",
+            ],
+            ["铝灰资源化利用工程技术研究中心"],
+        );
+        for word in ["高熵合金", "高熵", "激光熔覆", "熔覆", "镭射熔覆", "铝灰"] {
+            assert!(learned.contains(&word.to_owned()), "{word}: {learned:?}");
+        }
+        // Words the dictionary already has or cuts into words, Latin, single characters and
+        // long entries are not learned; a lab's name gives only its loose parts.
+        for word in [
+            "铝合金热处理",
+            "热处理",
+            "tc4钛合金",
+            "一",
+            "超长的字段超过八个汉字的不学",
+            "铝灰资源化利用工程技术研究中心",
+        ] {
+            assert!(!learned.contains(&word.to_owned()), "{word}: {learned:?}");
+        }
+        assert!(learned.windows(2).all(|pair| pair[0] < pair[1]));
+        let jieba = jieba_with(&learned);
+        let cut: Vec<&str> = jieba
+            .cut("高熵合金涂层", false)
+            .iter()
+            .map(|token| token.word)
+            .collect();
+        assert_eq!(cut[0], "高熵合金");
     }
 
     #[test]
