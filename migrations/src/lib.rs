@@ -17,6 +17,7 @@ mod m20261207_000006_create_sign_in_attempts;
 mod m20261207_000007_create_registry_stamps;
 mod m20261207_000008_add_enterprise_sort_key;
 mod m20261208_000009_add_enterprise_industry_code;
+mod m20261208_000010_create_offers;
 
 /// Applies the registry migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_create_registry_stamps::Migration),
             Box::new(m20261207_000008_add_enterprise_sort_key::Migration),
             Box::new(m20261208_000009_add_enterprise_industry_code::Migration),
+            Box::new(m20261208_000010_create_offers::Migration),
         ]
     }
 }

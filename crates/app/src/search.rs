@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use labbridge_domain::is_unknown_institution;
 use labbridge_domain::model::Level;
 use labbridge_search::{Document, Kind, Opened, Request, Results, SearchIndex};
-use labbridge_store::entity::{expert, lab, need, program};
+use labbridge_store::entity::{expert, lab, need, offer, program};
 use labbridge_store::{Searchable, Store};
 use serde::Serialize;
 use tracing::{info, warn};
@@ -86,6 +86,26 @@ fn lab_document(model: &lab::Model) -> Document {
         lab: None,
         level: model.level.clone(),
         province: model.province.clone(),
+    }
+}
+
+/// A technology offer: its holder is kept as the hit's title, and its patent number is part of
+/// the body, so a search for ZL2023… finds it.
+fn offer_document(model: &offer::Model) -> Document {
+    let mut body = model.description.clone().unwrap_or_default();
+    if let Some(patent) = &model.patent {
+        body.push_str("\n专利 ");
+        body.push_str(patent);
+    }
+    Document {
+        kind: Some(Kind::Offer),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        institution: known_institution(&model.institution),
+        title: model.holder.clone(),
+        fields: list_field(&model.fields),
+        body,
+        ..Document::default()
     }
 }
 
@@ -178,6 +198,9 @@ impl App {
         for model in store.needs_since(None).await? {
             changes.push(need_document(&model), model.updated_at);
         }
+        for model in store.offers_since(None).await? {
+            changes.push(offer_document(&model), model.updated_at);
+        }
         Ok(changes)
     }
 
@@ -196,6 +219,7 @@ impl App {
             (Searchable::Labs, Kind::Lab),
             (Searchable::Experts, Kind::Expert),
             (Searchable::Needs, Kind::Need),
+            (Searchable::Offers, Kind::Offer),
         ] {
             for (id, updated_at) in store.versions_since(table, since).await? {
                 if seen.get(&format!("{}:{id}", kind.name())) != Some(&updated_at) {
@@ -223,6 +247,9 @@ impl App {
         }
         for model in store.needs_by_ids(ids(Searchable::Needs)).await? {
             changes.push(need_document(&model), model.updated_at);
+        }
+        for model in store.offers_by_ids(ids(Searchable::Offers)).await? {
+            changes.push(offer_document(&model), model.updated_at);
         }
         Ok(changes)
     }
@@ -288,7 +315,7 @@ impl App {
         const PAGE: u64 = 2_000;
         let started = std::time::Instant::now();
         let counts = self.store.counts().await?;
-        let total = counts.experts + counts.labs + counts.programs + counts.needs;
+        let total = counts.experts + counts.labs + counts.programs + counts.needs + counts.offers;
         let learned = self.vocabulary().await?;
         let bar = progress.bar(usize::try_from(total).unwrap_or(usize::MAX), "indexing");
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Document>>(2);

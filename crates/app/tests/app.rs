@@ -91,6 +91,7 @@ app_suite!(
     expert_file_of_two_thousand_long_bios,
     institutions_are_normalised_on_import,
     the_index_learns_words_from_imported_fields,
+    technology_offers_are_imported_and_found,
     references_must_exist,
     demo_county_is_64_of_246,
     matcher_closes_the_demo_countys_gaps,
@@ -646,6 +647,94 @@ async fn the_index_learns_words_from_imported_fields(fixture: &Fixture) {
     assert_eq!(search("冲压成形").hits[0].id, "X1");
     // Nothing new to learn: the next step indexes the change alone.
     assert_eq!(follower.step(&fixture.app).await.expect("step"), 0);
+}
+
+async fn technology_offers_are_imported_and_found(fixture: &Fixture) {
+    // A technology market's sheet: Chinese headers, one listing without an institution.
+    let path = fixture.path("offers.csv");
+    std::fs::write(
+        &path,
+        "编号,成果名称,所属单位,成果持有人,技术领域,成果简介,专利号,转让价格\n\
+         O1,高强铝合金在线淬火工艺,山东大学,张明,铝合金;热处理,挤压后在线淬火，省去离线固溶,ZL202310000001.5,面议\n\
+         O2,废铝灰无害化处理技术,,李华,铝灰;资源化,铝灰中氮化铝水解脱氮后制备净水剂,,50万元\n",
+    )
+    .expect("write");
+    let summary = import(fixture, ImportKind::Offers, &path)
+        .await
+        .expect("offers");
+    assert_eq!(summary.created, 2);
+    let stored = fixture
+        .app
+        .store
+        .offer("O2")
+        .await
+        .expect("read")
+        .expect("O2");
+    assert_eq!(stored.institution, labbridge_domain::UNKNOWN_INSTITUTION);
+    assert_eq!(stored.holder.as_deref(), Some("李华"));
+    assert_eq!(stored.price.as_deref(), Some("50万元"));
+    // All or nothing: a row without a name names its row and field, and nothing is written.
+    let bad = fixture.path("offers-bad.jsonl");
+    write_jsonl(
+        &bad,
+        &[
+            json!({"id": "O3", "name": "铝型材表面微弧氧化", "fields": ["微弧氧化"]}),
+            json!({"id": "O4", "holder": "王工"}),
+        ],
+    );
+    let failure = failure(
+        import(fixture, ImportKind::Offers, &bad)
+            .await
+            .expect_err("a row without a name"),
+    );
+    assert_eq!(failure.problems.len(), 1, "{:?}", failure.problems);
+    assert_eq!(failure.problems[0].row, Some(2));
+    assert_eq!(failure.problems[0].field.as_deref(), Some("name"));
+    assert!(fixture.app.store.offer("O3").await.expect("read").is_none());
+
+    let index = fixture
+        .app
+        .open_index(Progress::Hidden)
+        .await
+        .expect("index");
+    let search = |text: &str, kinds: Vec<labbridge_search::Kind>| {
+        fixture
+            .app
+            .search(
+                &index,
+                &labbridge_search::Request {
+                    text: text.into(),
+                    kinds,
+                    ..Default::default()
+                },
+            )
+            .expect("search")
+    };
+    let offers = search("铝灰", vec![labbridge_search::Kind::Offer]);
+    assert_eq!(offers.hits.len(), 1, "{:?}", offers.hits);
+    assert_eq!(offers.hits[0].id, "O2");
+    assert_eq!(offers.hits[0].institution, None);
+    assert_eq!(offers.hits[0].title.as_deref(), Some("李华"));
+    // By patent number, and among everything when no kind is asked for.
+    assert_eq!(search("ZL202310000001.5", Vec::new()).hits[0].id, "O1");
+    let all = search("在线淬火", Vec::new());
+    assert!(
+        all.hits
+            .iter()
+            .any(|hit| hit.kind == labbridge_search::Kind::Offer && hit.id == "O1"),
+        "{:?}",
+        all.hits
+    );
+    // An offer never answers for an expert or lab search.
+    assert!(
+        search(
+            "在线淬火",
+            vec![labbridge_search::Kind::Expert, labbridge_search::Kind::Lab]
+        )
+        .hits
+        .iter()
+        .all(|hit| hit.kind != labbridge_search::Kind::Offer)
+    );
 }
 
 async fn references_must_exist(fixture: &Fixture) {

@@ -347,6 +347,7 @@ enum SearchKind {
     Lab,
     Program,
     Need,
+    Offer,
 }
 
 impl From<SearchKind> for labbridge_search::Kind {
@@ -356,6 +357,7 @@ impl From<SearchKind> for labbridge_search::Kind {
             SearchKind::Lab => labbridge_search::Kind::Lab,
             SearchKind::Program => labbridge_search::Kind::Program,
             SearchKind::Need => labbridge_search::Kind::Need,
+            SearchKind::Offer => labbridge_search::Kind::Offer,
         }
     }
 }
@@ -368,6 +370,7 @@ enum KindArg {
     Experts,
     Programs,
     Partnerships,
+    Offers,
 }
 
 impl From<KindArg> for ImportKind {
@@ -378,6 +381,7 @@ impl From<KindArg> for ImportKind {
             KindArg::Labs => ImportKind::Labs,
             KindArg::Experts => ImportKind::Experts,
             KindArg::Programs => ImportKind::Programs,
+            KindArg::Offers => ImportKind::Offers,
             KindArg::Partnerships => ImportKind::Partnerships,
         }
     }

@@ -32,11 +32,19 @@ pub enum Kind {
     Program,
     /// An enterprise's technical need (staff only).
     Need,
+    /// A technology offer (科技成果).
+    Offer,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 4] = [Kind::Expert, Kind::Lab, Kind::Program, Kind::Need];
+    pub const ALL: [Kind; 5] = [
+        Kind::Expert,
+        Kind::Lab,
+        Kind::Program,
+        Kind::Need,
+        Kind::Offer,
+    ];
 
     /// Returns the API name.
     pub fn name(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Kind {
             Kind::Lab => "lab",
             Kind::Program => "program",
             Kind::Need => "need",
+            Kind::Offer => "offer",
         }
     }
 
@@ -101,7 +110,7 @@ pub struct Filters {
 pub struct Request {
     /// The user's text, as typed; any text is valid. Empty browses.
     pub text: String,
-    /// Kinds to return; empty means experts, labs and programmes (never needs).
+    /// Kinds to return; empty means experts, labs, programmes and offers (never needs).
     pub kinds: Vec<Kind>,
     /// Filters.
     pub filters: Filters,
@@ -684,7 +693,7 @@ impl SearchIndex {
         let minimum_should = usize::from(!browsing);
         let mut clauses = text.unwrap_or_default();
         let kinds: Vec<Kind> = if request.kinds.is_empty() {
-            vec![Kind::Expert, Kind::Lab, Kind::Program]
+            vec![Kind::Expert, Kind::Lab, Kind::Program, Kind::Offer]
         } else {
             request.kinds.clone()
         };

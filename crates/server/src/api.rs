@@ -396,7 +396,7 @@ pub fn search_request(
     {
         let kind = labbridge_search::Kind::parse(raw).ok_or_else(|| {
             ApiError::invalid(format!(
-                "kind '{raw}' is not one of expert, lab, program, need"
+                "kind '{raw}' is not one of expert, lab, program, offer, need"
             ))
         })?;
         if kind == labbridge_search::Kind::Need && !staff {

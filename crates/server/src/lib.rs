@@ -149,6 +149,7 @@ pub fn routes() -> auth::Routes {
         .get("/experts/{id}", Public, pages::expert_page)
         .get("/labs/{id}", Public, pages::lab_page)
         .get("/programs/{id}", Public, pages::program_page)
+        .get("/offers/{id}", Public, pages::offer_page)
         .get("/login", Public, staff::login_page)
         .post("/login", Public, staff::login)
         .post("/logout", Signed, staff::logout)

@@ -319,6 +319,10 @@ pub struct SearchTexts {
     lab_label: &'static str,
     experts: &'static str,
     email: &'static str,
+    offer: &'static str,
+    holder: &'static str,
+    patent: &'static str,
+    price: &'static str,
 }
 
 const SEARCH_ZH: SearchTexts = SearchTexts {
@@ -343,6 +347,10 @@ const SEARCH_ZH: SearchTexts = SearchTexts {
     lab_label: "所在实验室",
     experts: "专家",
     email: "邮箱",
+    offer: "科技成果",
+    holder: "成果持有人",
+    patent: "专利号",
+    price: "转让价格",
 };
 
 const SEARCH_EN: SearchTexts = SearchTexts {
@@ -367,6 +375,10 @@ const SEARCH_EN: SearchTexts = SearchTexts {
     lab_label: "Lab",
     experts: "Experts",
     email: "E-mail",
+    offer: "Technology offers",
+    holder: "Holder",
+    patent: "Patent",
+    price: "Price",
 };
 
 impl Lang {
@@ -533,6 +545,7 @@ fn kind_label(kind: labbridge_search::Kind, texts: &SearchTexts) -> &'static str
         labbridge_search::Kind::Lab => texts.lab,
         labbridge_search::Kind::Program => texts.program,
         labbridge_search::Kind::Need => "需求",
+        labbridge_search::Kind::Offer => texts.offer,
     }
 }
 
@@ -542,6 +555,7 @@ fn detail_href(kind: labbridge_search::Kind, id: &str, lang: Lang) -> String {
         labbridge_search::Kind::Lab => "labs",
         labbridge_search::Kind::Program => "programs",
         labbridge_search::Kind::Need => "needs",
+        labbridge_search::Kind::Offer => "offers",
     };
     let suffix = if lang == Lang::En { "?lang=en" } else { "" };
     format!("/{base}/{}{suffix}", encode(id))
@@ -630,6 +644,7 @@ pub async fn search_page(
         ("expert", texts.expert),
         ("lab", texts.lab),
         ("program", texts.program),
+        ("offer", texts.offer),
     ]
     .into_iter()
     .map(|(name, label)| FacetLink {
@@ -896,6 +911,44 @@ pub async fn lab_page(
         body: lab.description.unwrap_or_default(),
         links_title: texts.experts,
         links,
+    })
+}
+
+/// A technology offer's page: what it is, whose, its patent and price. A technology market
+/// lists these publicly; no contact is stored, so none is shown.
+pub async fn offer_page(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(query): ApiQuery<DetailQuery>,
+) -> Result<Response, ApiError> {
+    let texts = query.lang.search_texts();
+    let offer = state
+        .app
+        .store
+        .offer(&id)
+        .await
+        .map_err(|error| store_error(error.into()))?
+        .ok_or_else(|| ApiError::not_found(format!("no technology offer '{id}'")))?;
+    let rows = [
+        row(texts.institution, Some(offer.institution.clone())),
+        row(texts.holder, offer.holder.clone()),
+        row(texts.field, Some(decode_list(&offer.fields).join("、"))),
+        row(texts.patent, offer.patent.clone()),
+        row(texts.price, offer.price.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    render(&DetailPage {
+        t: query.lang.texts(),
+        s: texts,
+        lang: query.lang.code(),
+        kind_label: texts.offer,
+        name: offer.name,
+        rows,
+        body: offer.description.unwrap_or_default(),
+        links_title: texts.experts,
+        links: Vec::new(),
     })
 }
 

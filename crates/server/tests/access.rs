@@ -149,6 +149,7 @@ impl World {
             p if p.starts_with("/experts/") => [("{id}", &self.expert_id), ("", ""), ("", "")],
             p if p.starts_with("/labs/") => [("{id}", &self.lab_id), ("", ""), ("", "")],
             p if p.starts_with("/programs/") => [("{id}", "no-such-program"), ("", ""), ("", "")],
+            p if p.starts_with("/offers/") => [("{id}", "no-such-offer"), ("", ""), ("", "")],
             p if p.starts_with("/answer/") => [("{token}", "0123456789abcdef"), ("", ""), ("", "")],
             p if p.contains("needs/{id}") => [("{id}", &self.need_a), ("", ""), ("", "")],
             p if p.contains("enterprises/{id}") => {

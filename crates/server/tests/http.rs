@@ -465,6 +465,71 @@ async fn search_and_detail_pages() {
 }
 
 #[tokio::test]
+async fn technology_offers_have_a_tab_a_page_and_an_api_kind() {
+    let (state, dir) = demo_state().await;
+    let path = dir.path().join("offers.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id":"offer-1","name":"高强铝合金在线淬火工艺","institution":"山东大学","holder":"张明","fields":["铝合金","热处理"],"description":"挤压后在线淬火，省去离线固溶","patent":"ZL202310000001.5","price":"面议"}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    state
+        .app
+        .import_file(
+            labbridge_app::import::ImportKind::Offers,
+            &path,
+            Progress::Hidden,
+        )
+        .await
+        .expect("import");
+    let index = state.index.clone().expect("index");
+    state
+        .app
+        .rebuild_index(&index, Progress::Hidden)
+        .await
+        .expect("rebuild");
+    let (status, _, body) = get(
+        &state,
+        "/api/v1/search?q=%E5%9C%A8%E7%BA%BF%E6%B7%AC%E7%81%AB&kind=offer",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let found = json(&body);
+    assert_eq!(found["hits"][0]["kind"], "offer", "{found}");
+    assert_eq!(found["hits"][0]["id"], "offer-1");
+    let (status, _, page) = get(
+        &state,
+        "/search?q=%E5%9C%A8%E7%BA%BF%E6%B7%AC%E7%81%AB&kind=offer",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("科技成果") && page.contains("/offers/offer-1"),
+        "{page}"
+    );
+    let (status, _, page) = get(&state, "/offers/offer-1").await;
+    assert_eq!(status, StatusCode::OK);
+    for text in [
+        "高强铝合金在线淬火工艺",
+        "张明",
+        "ZL202310000001.5",
+        "面议",
+        "成果持有人",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    let (status, _, page) = get(&state, "/offers/offer-1?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Holder"));
+    let (status, _, body) = get(&state, "/offers/nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["code"], "not_found");
+}
+
+#[tokio::test]
 async fn proposals_are_listed_for_staff_only() {
     let (state, _dir) = demo_state_with(Some(SECRET)).await;
     let index = state.index.clone().expect("index");

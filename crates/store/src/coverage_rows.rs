@@ -244,6 +244,7 @@ impl Store {
             crate::RecordKind::Experts => "experts, expert_programs",
             crate::RecordKind::Programs => "programs",
             crate::RecordKind::Partnerships => "partnerships",
+            crate::RecordKind::Offers => "offers",
         };
         self.database
             .execute_unprepared(&format!("ANALYZE {tables}"))

@@ -28,7 +28,8 @@ use sea_orm::{
 };
 
 use crate::entity::{
-    enterprise, expert, expert_program, lab, need, partnership, program, proposal, rd_institution,
+    enterprise, expert, expert_program, lab, need, offer, partnership, program, proposal,
+    rd_institution,
 };
 use crate::{Error, Result};
 
@@ -57,9 +58,11 @@ pub enum Searchable {
     Programs,
     /// Technical needs.
     Needs,
+    /// Technology offers.
+    Offers,
 }
 
-/// The six kinds of imported record.
+/// The seven kinds of imported record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     /// Enterprises (with their R&D institutions).
@@ -74,6 +77,8 @@ pub enum RecordKind {
     Programs,
     /// Partnerships.
     Partnerships,
+    /// Technology offers.
+    Offers,
 }
 
 /// An enterprise with its R&D institutions (their `id`s are assigned by the store).
@@ -122,6 +127,8 @@ pub struct Counts {
     pub partnerships: u64,
     /// Proposals.
     pub proposals: u64,
+    /// Technology offers.
+    pub offers: u64,
 }
 
 /// Returns the SQLite URL of a database file, created if missing.
@@ -274,6 +281,7 @@ impl Store {
             programs: program::Entity::find().count(database).await?,
             partnerships: partnership::Entity::find().count(database).await?,
             proposals: proposal::Entity::find().count(database).await?,
+            offers: offer::Entity::find().count(database).await?,
         })
     }
 
@@ -296,6 +304,14 @@ impl Store {
             RecordKind::Labs => {
                 id_hash_pairs::<lab::Entity>(database, lab::Column::Id, lab::Column::ContentHash)
                     .await?
+            }
+            RecordKind::Offers => {
+                id_hash_pairs::<offer::Entity>(
+                    database,
+                    offer::Column::Id,
+                    offer::Column::ContentHash,
+                )
+                .await?
             }
             RecordKind::Experts => {
                 id_hash_pairs::<expert::Entity>(
@@ -580,6 +596,14 @@ impl Store {
         upsert_models::<lab::Entity>(transaction, rows, lab::Column::Id).await
     }
 
+    /// Upserts technology offers.
+    pub async fn upsert_offers(
+        transaction: &DatabaseTransaction,
+        rows: Vec<offer::Model>,
+    ) -> Result<()> {
+        upsert_models::<offer::Entity>(transaction, rows, offer::Column::Id).await
+    }
+
     /// Upserts talent programmes.
     pub async fn upsert_programs(
         transaction: &DatabaseTransaction,
@@ -631,6 +655,11 @@ impl Store {
     /// Returns the labs changed at or after a time (all when `None`).
     pub async fn labs_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<lab::Model>> {
         changed_since::<lab::Entity>(&self.database, lab::Column::UpdatedAt, since).await
+    }
+
+    /// Returns the technology offers changed at or after a time (all when `None`).
+    pub async fn offers_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<offer::Model>> {
+        changed_since::<offer::Entity>(&self.database, offer::Column::UpdatedAt, since).await
     }
 
     /// Returns the programmes changed at or after a time (all when `None`).
@@ -690,6 +719,15 @@ impl Store {
                 )
                 .await
             }
+            Searchable::Offers => {
+                versions::<offer::Entity>(
+                    &self.database,
+                    offer::Column::Id,
+                    offer::Column::UpdatedAt,
+                    since,
+                )
+                .await
+            }
         }
     }
 
@@ -701,6 +739,18 @@ impl Store {
     /// Returns the labs with these ids (missing ids are skipped).
     pub async fn labs_by_ids(&self, ids: &[String]) -> Result<Vec<lab::Model>> {
         by_ids::<lab::Entity>(&self.database, lab::Column::Id, ids).await
+    }
+
+    /// Returns the technology offers with these ids (missing ids are skipped).
+    pub async fn offers_by_ids(&self, ids: &[String]) -> Result<Vec<offer::Model>> {
+        by_ids::<offer::Entity>(&self.database, offer::Column::Id, ids).await
+    }
+
+    /// Finds a technology offer by id.
+    pub async fn offer(&self, id: &str) -> Result<Option<offer::Model>> {
+        Ok(offer::Entity::find_by_id(id.to_owned())
+            .one(&self.database)
+            .await?)
     }
 
     /// Returns the programmes with these ids (missing ids are skipped).

@@ -122,6 +122,21 @@ const PARTNERSHIP_COLUMNS: &[Column] = &[
     column("evidence", "佐证", "技术合同登记号 2026370700001234"),
 ];
 
+const OFFER_COLUMNS: &[Column] = &[
+    required("id", "编号", "offer-example"),
+    required("name", "成果名称", "高强铝合金在线淬火工艺"),
+    column("institution", "所属单位", "山东大学"),
+    column("holder", "成果持有人", "张明"),
+    column("fields", "技术领域", "铝合金;热处理;挤压"),
+    column(
+        "description",
+        "成果简介",
+        "挤压后在线淬火，省去离线固溶，型材强度达到T6",
+    ),
+    column("patent", "专利号", "ZL202310000000.0"),
+    column("price", "转让价格", "面议"),
+];
+
 /// Returns the columns of a kind, in template order.
 pub fn columns(kind: ImportKind) -> &'static [Column] {
     match kind {
@@ -131,6 +146,7 @@ pub fn columns(kind: ImportKind) -> &'static [Column] {
         ImportKind::Enterprises => ENTERPRISE_COLUMNS,
         ImportKind::Needs => NEED_COLUMNS,
         ImportKind::Partnerships => PARTNERSHIP_COLUMNS,
+        ImportKind::Offers => OFFER_COLUMNS,
     }
 }
 
@@ -143,6 +159,7 @@ pub fn kind_label(kind: ImportKind) -> &'static str {
         ImportKind::Experts => "专家",
         ImportKind::Programs => "人才计划",
         ImportKind::Partnerships => "产学研合作",
+        ImportKind::Offers => "科技成果",
     }
 }
 

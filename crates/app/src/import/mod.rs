@@ -25,7 +25,7 @@ pub use reasons::reason_zh;
 pub use records::Prepared;
 pub use source::Row;
 
-/// The six kinds of import.
+/// The seven kinds of import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
@@ -41,14 +41,17 @@ pub enum ImportKind {
     Programs,
     /// `partnerships`.
     Partnerships,
+    /// `offers`: technology offers (科技成果).
+    Offers,
 }
 
 impl ImportKind {
     /// Every kind, in the order a fresh registry should be loaded (references point back).
-    pub const ALL: [ImportKind; 6] = [
+    pub const ALL: [ImportKind; 7] = [
         ImportKind::Programs,
         ImportKind::Labs,
         ImportKind::Experts,
+        ImportKind::Offers,
         ImportKind::Enterprises,
         ImportKind::Needs,
         ImportKind::Partnerships,
@@ -68,6 +71,7 @@ impl ImportKind {
             ImportKind::Experts => "experts",
             ImportKind::Programs => "programs",
             ImportKind::Partnerships => "partnerships",
+            ImportKind::Offers => "offers",
         }
     }
 
@@ -79,6 +83,7 @@ impl ImportKind {
             ImportKind::Experts => RecordKind::Experts,
             ImportKind::Programs => RecordKind::Programs,
             ImportKind::Partnerships => RecordKind::Partnerships,
+            ImportKind::Offers => RecordKind::Offers,
         }
     }
 
@@ -86,7 +91,7 @@ impl ImportKind {
     pub fn required_fields(self) -> &'static [&'static str] {
         match self {
             ImportKind::Programs => &["id", "name", "level"],
-            ImportKind::Labs | ImportKind::Experts => &["id", "name"],
+            ImportKind::Labs | ImportKind::Experts | ImportKind::Offers => &["id", "name"],
             ImportKind::Enterprises => &[
                 "id",
                 "name",
@@ -148,6 +153,14 @@ impl ImportKind {
                 "rd_review_due",
             ],
             ImportKind::Needs => &["fields", "kind", "status", "confidential"],
+            ImportKind::Offers => &[
+                "institution",
+                "holder",
+                "fields",
+                "description",
+                "patent",
+                "price",
+            ],
             ImportKind::Partnerships => &["valid_to", "evidence"],
         };
         self.required_fields().contains(&field) || optional.contains(&field)

@@ -10,7 +10,7 @@ use labbridge_domain::model::{
 use labbridge_domain::text::{parse_bool, parse_date, split_list};
 use labbridge_domain::{County, CreditCode, Divisions, Institutions};
 use labbridge_store::entity::{
-    enterprise, expert, lab, need, partnership, program, rd_institution,
+    enterprise, expert, lab, need, offer, partnership, program, rd_institution,
 };
 use labbridge_store::{DatabaseTransaction, EnterpriseRecord, ExpertRecord, RecordKind, Store};
 use serde::Serialize;
@@ -35,6 +35,8 @@ pub enum Prepared {
     Program(program::Model),
     /// A partnership.
     Partnership(partnership::Model),
+    /// A technology offer.
+    Offer(offer::Model),
 }
 
 impl Prepared {
@@ -47,6 +49,7 @@ impl Prepared {
             Prepared::Expert(record) => &record.expert.id,
             Prepared::Program(model) => &model.id,
             Prepared::Partnership(model) => &model.id,
+            Prepared::Offer(model) => &model.id,
         }
     }
 
@@ -59,6 +62,7 @@ impl Prepared {
             Prepared::Expert(record) => &record.expert.content_hash,
             Prepared::Program(model) => &model.content_hash,
             Prepared::Partnership(model) => &model.content_hash,
+            Prepared::Offer(model) => &model.content_hash,
         }
     }
 }
@@ -96,7 +100,7 @@ impl Context {
                 context.labs = ids(store.content_hashes(RecordKind::Labs).await?);
                 context.experts = ids(store.content_hashes(RecordKind::Experts).await?);
             }
-            ImportKind::Labs | ImportKind::Programs => {}
+            ImportKind::Labs | ImportKind::Programs | ImportKind::Offers => {}
         }
         Ok(context)
     }
@@ -317,6 +321,7 @@ impl<'a> Preparer<'a> {
             }
             ImportKind::Needs => prepare_need(&mut fields, context),
             ImportKind::Partnerships => prepare_partnership(&mut fields, context),
+            ImportKind::Offers => prepare_offer(&mut fields),
         };
         if problems.len() > before {
             return None;
@@ -377,6 +382,11 @@ fn stamp(record: &mut Prepared, id: String, now: DateTime<Utc>) {
             model.updated_at = now;
         }
         Prepared::Partnership(model) => {
+            model.id = id;
+            model.content_hash = content_hash(model);
+            model.updated_at = now;
+        }
+        Prepared::Offer(model) => {
             model.id = id;
             model.content_hash = content_hash(model);
             model.updated_at = now;
@@ -447,6 +457,31 @@ fn prepare_lab(fields: &mut Fields) -> Option<Prepared> {
         province: province.or(university_province.map(str::to_owned)),
         email,
         capacity,
+        content_hash: String::new(),
+        updated_at: epoch(),
+    }))
+}
+
+/// A technology offer: a technology market's listing often names only its holder, so the
+/// institution may be blank (the explicit unknown).
+fn prepare_offer(fields: &mut Fields) -> Option<Prepared> {
+    let name = fields.required("name");
+    let institution = institution(fields);
+    let holder = fields.optional("holder");
+    let offer_fields = fields.list("fields");
+    let description = fields.optional("description");
+    let patent = fields.optional("patent");
+    let price = fields.optional("price");
+    let (institution, _) = institution?;
+    Some(Prepared::Offer(offer::Model {
+        id: String::new(),
+        name: name?,
+        institution: institution.name,
+        holder,
+        fields: encode_list(&offer_fields),
+        description,
+        patent,
+        price,
         content_hash: String::new(),
         updated_at: epoch(),
     }))
@@ -847,6 +882,7 @@ pub(super) async fn write(transaction: &DatabaseTransaction, batch: &[Prepared])
     let mut labs = Vec::new();
     let mut programs = Vec::new();
     let mut partnerships = Vec::new();
+    let mut offers = Vec::new();
     for record in batch {
         match record {
             Prepared::Enterprise(record) => {
@@ -861,6 +897,7 @@ pub(super) async fn write(transaction: &DatabaseTransaction, batch: &[Prepared])
             Prepared::Lab(model) => labs.push(model.clone()),
             Prepared::Program(model) => programs.push(model.clone()),
             Prepared::Partnership(model) => partnerships.push(model.clone()),
+            Prepared::Offer(model) => offers.push(model.clone()),
         }
     }
     Store::upsert_programs(transaction, programs).await?;
@@ -869,5 +906,6 @@ pub(super) async fn write(transaction: &DatabaseTransaction, batch: &[Prepared])
     Store::upsert_enterprises(transaction, &enterprises).await?;
     Store::upsert_needs(transaction, needs).await?;
     Store::upsert_partnerships(transaction, partnerships).await?;
+    Store::upsert_offers(transaction, offers).await?;
     Ok(())
 }

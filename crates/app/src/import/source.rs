@@ -632,6 +632,13 @@ pub fn canonical_field(kind: ImportKind, raw: &str) -> Option<&'static str> {
         (ImportKind::Enterprises, "email" | "邮箱" | "联系邮箱") => Some("contact_email"),
         (ImportKind::Experts, "简介" | "个人简介") => Some("bio"),
         (ImportKind::Needs, "名称" | "标题" | "需求名称") => Some("title"),
+        (ImportKind::Offers, "成果名称" | "项目名称" | "技术名称") => Some("name"),
+        (ImportKind::Offers, "所属单位" | "完成单位" | "成果单位") => {
+            Some("institution")
+        }
+        (ImportKind::Offers, "成果简介" | "项目简介" | "技术简介") => {
+            Some("description")
+        }
         (
             ImportKind::Needs | ImportKind::Partnerships,
             "类型" | "需求类型" | "合作方式" | "合作类型",
@@ -688,6 +695,11 @@ pub fn canonical_field(kind: ImportKind, raw: &str) -> Option<&'static str> {
         "开始日期" | "生效日期" | "起始日期" | "valid_from" => "valid_from",
         "结束日期" | "截止日期" | "到期日期" | "valid_to" => "valid_to",
         "佐证" | "合同登记号" | "证明材料" | "evidence" => "evidence",
+        "成果持有人" | "持有人" | "完成人" | "成果完成人" | "联系人" | "holder" => {
+            "holder"
+        }
+        "专利号" | "专利" | "专利申请号" | "patent" => "patent",
+        "转让价格" | "价格" | "交易价格" | "参考价格" | "price" => "price",
         _ => return None,
     };
     kind.accepts(field).then_some(field)

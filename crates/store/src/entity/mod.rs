@@ -10,6 +10,7 @@ pub mod expert_program;
 pub mod job;
 pub mod lab;
 pub mod need;
+pub mod offer;
 pub mod outbox;
 pub mod partnership;
 pub mod program;
