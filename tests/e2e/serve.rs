@@ -232,7 +232,7 @@ fn index_rebuild_and_search_from_the_command_line() {
         .expect("imports")
         .iter()
         .filter(|import| {
-            ["programs", "labs", "experts", "needs"]
+            ["programs", "labs", "experts", "needs", "offers"]
                 .contains(&import["kind"].as_str().unwrap_or_default())
         })
         .map(|import| import["rows"].as_u64().unwrap_or(0))

@@ -1014,16 +1014,68 @@ pub fn generate(year: i32) -> DemoData {
 
     let (enterprises, needs, partnerships) =
         enterprises(&mut rng, year, &labs, &lab_topics, &experts, &expert_topics);
+    let offers = offer_values();
     DemoData {
         kinds: vec![
             (ImportKind::Programs, rows(programs)),
             (ImportKind::Labs, rows(labs)),
             (ImportKind::Experts, rows(experts)),
+            (ImportKind::Offers, rows(offers)),
             (ImportKind::Enterprises, rows(enterprises)),
             (ImportKind::Needs, rows(needs)),
             (ImportKind::Partnerships, rows(partnerships)),
         ],
     }
+}
+
+/// What a technology market calls its listings, after the field they are in.
+const OFFER_SUFFIXES: [&str; 4] = ["关键技术", "成套工艺", "新方法", "工艺与装备"];
+
+/// Technology offers (科技成果): two per topic, as a technology market lists them — a holder,
+/// a patent number and a price, and one in four without an institution. They come from their
+/// own random stream, so the rest of the demo stays the same.
+fn offer_values() -> Vec<Value> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x000F_FE25);
+    let mut offers = Vec::new();
+    for topic in TOPICS {
+        for (number, achievement) in topic.achievements.iter().enumerate() {
+            let index = offers.len() + 1;
+            let field = topic.fields[number % topic.fields.len()];
+            let suffix = OFFER_SUFFIXES[rng.random_range(0..OFFER_SUFFIXES.len())];
+            let institution = if rng.random_bool(0.25) {
+                Value::Null
+            } else {
+                Value::from(*topic.universities.choose(&mut rng).unwrap_or(&"山东大学"))
+            };
+            let holder = format!(
+                "{}{}",
+                pick_chars(&mut rng, SURNAMES, 1),
+                pick_chars(&mut rng, GIVEN, 2)
+            );
+            let patent = format!(
+                "ZL{}1{:07}.{}",
+                rng.random_range(2019..=2025),
+                rng.random_range(0..10_000_000),
+                rng.random_range(0..10)
+            );
+            let price = if rng.random_bool(0.5) {
+                "面议".to_owned()
+            } else {
+                format!("{}万元", rng.random_range(5..=80) * 5)
+            };
+            offers.push(json!({
+                "id": format!("{ID_PREFIX}offer-{index:03}"),
+                "name": format!("{}{}", field, suffix),
+                "institution": institution,
+                "holder": holder,
+                "fields": topic.fields,
+                "description": format!("{achievement}，成果可转让或许可。{}。", topic.industry_link),
+                "patent": patent,
+                "price": price,
+            }));
+        }
+    }
+    offers
 }
 
 /// Generates one expert of a topic at a university (id and e-mail are set by the caller).

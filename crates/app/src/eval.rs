@@ -399,7 +399,10 @@ pub async fn evaluate(file: &Path, options: &EvalOptions) -> Result<EvalReport> 
         app.import_rows(kind, "eval corpus", rows, Vec::new(), Progress::Hidden)
             .await?;
     }
-    let documents = app.search_documents().await?.documents;
+    // The set judges experts, labs and programmes: the demo's technology offers stay out of
+    // every engine's corpus, so none of them meets an unjudged document.
+    let mut documents = app.search_documents().await?.documents;
+    documents.retain(|document| document.kind != Some(Kind::Offer));
     let index = SearchIndex::in_memory().map_err(Error::Search)?;
     index
         .rebuild(

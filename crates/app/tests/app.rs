@@ -769,7 +769,13 @@ async fn demo_county_is_64_of_246(fixture: &Fixture) {
         .load_demo(2026, Progress::Hidden)
         .await
         .expect("demo");
-    assert_eq!(summary.imports.len(), 6);
+    assert_eq!(summary.imports.len(), 7);
+    let offers = summary
+        .imports
+        .iter()
+        .find(|import| import.kind == Some(ImportKind::Offers))
+        .expect("offers");
+    assert_eq!(offers.created, 44, "two technology offers per topic");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
     let report = fixture.app.coverage(None, today).await.expect("coverage");
     assert_eq!((report.year, report.total, report.covered), (2026, 246, 64));
