@@ -114,14 +114,12 @@ pub fn vocabulary<'a>(
         {
             continue;
         }
-        let before = words.len();
-        loose_runs(&jieba, &folded, &mut words);
-        if words.len() > before
-            || jieba
-                .cut(&folded, false)
-                .iter()
-                .any(|token| token.word.chars().count() == 1 && binds(token.word))
-        {
+        let has_loose = jieba
+            .cut(&folded, false)
+            .iter()
+            .any(|token| token.word.chars().count() == 1 && binds(token.word));
+        if has_loose {
+            loose_runs(&jieba, &folded, &mut words);
             words.push(folded);
         }
     }
